@@ -1,0 +1,94 @@
+"""Step 4, branding: labels, logos and title rules, all driven by campaigns/brands.yml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .convert import INVALID, Converter, suggest
+from .load import read_yaml
+from .model import Brand, Campaign, Logo
+from .problems import Pos, Problems
+
+LOGO_DIR = Path("site_theme") / "assets" / "logos"
+LOGO_EXTS = (".svg", ".png", ".jpg", ".webp")
+
+
+def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand]:
+    if not file.exists():
+        problems.error(Pos(display), "缺少品牌规则文件 brands.yml：请从示例仓库复制一份")
+        return {}
+    tree = read_yaml(file, display, problems)
+    if tree is None:
+        return {}
+    brands = Converter(problems).dict(tree, Brand, "")
+    if brands is INVALID:
+        return {}
+    for key, brand in brands.items():
+        brand.id = key
+        try:
+            brand.label.format(year=2000, edition=1)
+        except (KeyError, IndexError, ValueError):
+            problems.error(brand.field_pos.get("label", brand.pos), "标签模板只能使用 {year} 和 {edition}", "label")
+        for other in brand.also:
+            if other not in brands:
+                problems.error(brand.field_pos["also"], f"没有品牌 {other}{suggest(other, brands)}", "also")
+    return brands
+
+
+def apply(campaign: Campaign, brands: dict[str, Brand], problems: Problems) -> None:
+    """Attach the brand, its label and logos to a validated campaign; check the brand's years."""
+    brand = brands.get(campaign.brand)
+    pos = campaign.field_pos.get("brand", campaign.pos)
+    if brand is None:
+        problems.error(pos, f"brands.yml 中没有品牌 {campaign.brand}{suggest(campaign.brand, brands)}", "brand")
+        return
+    campaign.brand_info = brand
+    years = brand.years
+    if years and years.until and campaign.year > years.until:
+        nxt = f"，请改用 brand: {years.successor}" if years.successor else ""
+        problems.error(pos, f"{brand.name}品牌只用到 {years.until} 年{nxt}", "brand")
+    if years and years.from_ and campaign.year < years.from_:
+        problems.error(pos, f"{brand.name}品牌从 {years.from_} 年起才使用", "brand")
+    if "{edition}" in brand.label and campaign.edition is None:
+        problems.error(pos, f"{brand.name}的标签需要届次：请在 campaign.yml 中写 edition", "edition")
+    campaign.label = brand.label.format(year=campaign.year, edition=campaign.edition or "")
+    seen: set[str] = set()
+    campaign.all_logos = []
+    for logo in [*brand.logos, *campaign.logos]:
+        if logo.id not in seen:
+            seen.add(logo.id)
+            campaign.all_logos.append(logo)
+
+
+def _mark_re(mark: str) -> re.Pattern[str]:
+    # "2021年…全国科普日": a year, up to a dozen characters (region, quotes), then the brand word
+    return re.compile(r"(\d{4})\s*年[^\d年，。；]{0,12}?" + re.escape(mark))
+
+
+def title_problems(title: str, campaign: Campaign, brands: dict[str, Brand]) -> list[str]:
+    """Messages for a title that carries another year's or another brand's label."""
+    own = campaign.brand_info
+    if own is None:
+        return []
+    allowed = {own.id, *own.also}
+    out = []
+    for brand in brands.values():
+        for mark in brand.marks:
+            for m in _mark_re(mark).finditer(title):
+                year = int(m.group(1))
+                if brand.id not in allowed:
+                    out.append(
+                        f"标题带有“{m.group(0)}”，但本活动属于“{campaign.label}”：请去掉其他品牌的标签"
+                    )
+                elif year != campaign.year:
+                    out.append(f"标题中的“{m.group(0)}”年份不对，本活动是 {campaign.year} 年：请改为 {campaign.year}年")
+    return out
+
+
+def logo_file(root: Path, logo: Logo) -> str | None:
+    """The logo image supplied by the deploying organisation, relative to site_theme/, if any."""
+    for ext in LOGO_EXTS:
+        if (root / LOGO_DIR / f"{logo.id}{ext}").exists():
+            return f"assets/logos/{logo.id}{ext}"
+    return None

@@ -1,0 +1,96 @@
+"""The `kepu` command: staff-facing entry points, all messages in Chinese."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .problems import Problems
+from .validate import read_site
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder upwards that has campaigns/ or mkdocs.yml."""
+    here = (start or Path.cwd()).resolve()
+    for d in [here, *here.parents]:
+        if (d / "campaigns").is_dir() or (d / "mkdocs.yml").is_file():
+            return d
+    return here
+
+
+def report(problems: Problems, fmt: str = "text", out=None) -> None:
+    out = out or sys.stdout
+    for p in problems.sorted():
+        print(p.format_github() if fmt == "github" else p.format(), file=out)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    root = find_root()
+    paths = [Path(p) for p in args.paths]
+    for p in paths:
+        if not p.exists():
+            print(f"{p}: 错误: 找不到这个文件或文件夹", file=sys.stderr)
+            return 2
+    site, problems = read_site(root, paths or None)
+    report(problems, args.format)
+    n_act = sum(len(c.activities) for c in site.campaigns)
+    if not site.campaigns and not problems.errors:
+        print("没有可检查的内容：campaigns/ 下还没有活动文件夹（可用 kepu new campaign 新建）")
+        return 0
+    errors, warnings = len(problems.errors), len(problems.warnings)
+    summary = f"检查了 {len(site.campaigns)} 个活动、{n_act} 个活动条目：{errors} 个错误，{warnings} 个警告"
+    print(summary, file=sys.stderr if args.format == "github" else sys.stdout)
+    return 1 if errors else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema
+
+    if args.write:
+        out = Path(args.write)
+        out.mkdir(parents=True, exist_ok=True)
+        for kind in ("campaign", "activity"):
+            (out / f"{kind}.schema.json").write_text(
+                json.dumps(schema(kind), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+        print(f"已写入 {out}/campaign.schema.json 和 {out}/activity.schema.json")
+        return 0
+    print(json.dumps(schema(args.kind), ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kepu", description="科普活动日历：校验、生成网站和日历订阅")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    def add(name: str, helptext: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("check", "校验全部活动，或指定的活动文件夹/文件", cmd_check)
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--format", choices=["text", "github"], default="text", help="github：输出 CI 注释")
+    p = add("schema", "输出活动文件的 JSON Schema（供编辑器提示）", cmd_schema)
+    p.add_argument("kind", nargs="?", choices=["campaign", "activity"], default="activity")
+    p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Step 1, load: read YAML files into small trees that remember where every value came from.
+
+PyYAML's node graph has the positions but no safe way to turn it into Python values without
+expanding aliases, so we walk the nodes ourselves and keep, for every scalar, both the value
+YAML 1.1 resolves and the raw text the clerk typed (that is how `9:30` → 570 gets a hint).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .problems import Pos, Problems
+
+MAX_BYTES = 1_000_000  # a campaign or activity file is a few KB; anything this big is a mistake
+
+
+@dataclass
+class YScalar:
+    value: Any  # what YAML 1.1 resolves a plain scalar to (int, bool, date, str …)
+    text: str  # exactly what was typed
+    plain: bool  # unquoted, so YAML's implicit typing applied
+    pos: Pos
+
+
+@dataclass
+class YMap:
+    pos: Pos
+    items: dict[str, YNode] = field(default_factory=dict)
+    key_pos: dict[str, Pos] = field(default_factory=dict)
+
+
+@dataclass
+class YSeq:
+    pos: Pos
+    items: list[YNode] = field(default_factory=list)
+
+
+YNode = Union[YScalar, YMap, YSeq]
+
+
+class LoadError(Exception):
+    def __init__(self, pos: Pos, message: str):
+        self.pos, self.message = pos, message
+        super().__init__(message)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases outright: staff never need them, and an alias bomb
+    (billion laughs) must be stopped before anything is expanded."""
+
+    path = ""
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise LoadError(
+                _pos(self.path, event.start_mark),
+                "不支持 YAML 别名（*名称）和锚点：请把内容直接写出来",
+            )
+        return super().compose_node(parent, index)
+
+
+def _pos(path: str, mark: yaml.Mark | None) -> Pos:
+    if mark is None:
+        return Pos(path)
+    return Pos(path, mark.line + 1, mark.column + 1)
+
+
+_SYNTAX_HINTS = [
+    ("found character '\\t'", "不能用 Tab 键缩进，请改用空格"),
+    ("mapping values are not allowed", "冒号后要有空格；值里含有英文冒号时请给整个值加引号"),
+    ("could not find expected ':'", "这一行缺少“字段: 值”中的英文冒号，或上一行的引号没有闭合"),
+    ("did not find expected key", "缩进不一致：同一层的字段要对齐"),
+    ("found unexpected end of stream", "引号没有闭合"),
+    ("found undefined tag handle", "不要使用 ! 开头的标签"),
+    ("could not determine a constructor", "不要使用 ! 开头的标签"),
+]
+
+
+def _syntax_message(err: yaml.MarkedYAMLError) -> str:
+    raw = f"{err.context or ''} {err.problem or ''}".strip()
+    for needle, hint in _SYNTAX_HINTS:
+        if needle in raw:
+            return f"YAML 格式错误：{hint}（解析器原文：{raw}）"
+    return f"YAML 格式错误：{raw}；请检查这一行及上一行的缩进、冒号和引号"
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 (a BOM is fine); anything else gets a message saying what it is and how to fix it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        try:
+            data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise LoadError(
+                Pos(path, line, 1), "文件不是 UTF-8 编码的文本：请用文本编辑器另存为 UTF-8"
+            ) from None
+        raise LoadError(
+            Pos(path, line, 1),
+            "文件是 GBK（GB2312/GB18030）编码，本系统只读 UTF-8：请在编辑器中选择“另存为”→ 编码"
+            " “UTF-8”（记事本：编码选 UTF-8；VS Code：右下角点 GBK →“通过编码保存”→ UTF-8）",
+        ) from None
+
+
+def _convert(node: Node, loader: _Loader, problems: Problems) -> YNode:
+    path = loader.path
+    pos = _pos(path, node.start_mark)
+    if isinstance(node, ScalarNode):
+        plain = node.style is None
+        try:
+            value = loader.construct_object(node, deep=True)
+        except yaml.YAMLError as err:
+            raise LoadError(pos, f"无法读取这个值：{getattr(err, 'problem', err)}") from None
+        except ValueError:  # e.g. 2022-02-30 resolved as a timestamp
+            value = node.value
+            problems.error(pos, f"“{node.value}”不是有效的日期或时间")
+        return YScalar(value, node.value, plain, pos)
+    if isinstance(node, SequenceNode):
+        return YSeq(pos, [_convert(n, loader, problems) for n in node.value])
+    if isinstance(node, MappingNode):
+        out = YMap(pos)
+        for knode, vnode in node.value:
+            kpos = _pos(path, knode.start_mark)
+            if not isinstance(knode, ScalarNode):
+                raise LoadError(kpos, "字段名必须是简单的文字")
+            key = knode.value
+            if knode.style is None and key in ("<<",):
+                raise LoadError(kpos, "不支持 YAML 合并键 <<：请把字段直接写出来")
+            if knode.style is None and isinstance(loader.construct_object(knode), bool):
+                problems.error(
+                    kpos,
+                    f"YAML 会把不带引号的 {key} 读成布尔值（是/否），不是文字：请写成 \"{key}\"",
+                )
+            if key in out.items:
+                first = out.key_pos[key]
+                problems.error(kpos, f"字段 {key} 重复出现（第 {first.line} 行已经写过）：请删掉其中一个")
+                continue
+            out.items[key] = _convert(vnode, loader, problems)
+            out.key_pos[key] = kpos
+        return out
+    raise LoadError(pos, "无法识别的 YAML 内容")
+
+
+def parse_text(text: str, path: str, problems: Problems) -> YNode | None:
+    """Parse one YAML document. Syntax errors become problems; returns None then."""
+    loader = _Loader(text)
+    loader.path = path
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            problems.error(Pos(path, 1, 1), "文件是空的")
+            return None
+        return _convert(root, loader, problems)
+    except LoadError as err:
+        problems.error(err.pos, err.message)
+    except yaml.MarkedYAMLError as err:
+        problems.error(_pos(path, err.problem_mark or err.context_mark), _syntax_message(err))
+    except yaml.YAMLError as err:
+        problems.error(Pos(path), f"YAML 格式错误：{err}")
+    finally:
+        loader.dispose()
+    return None
+
+
+def read_yaml(file: Path, display: str, problems: Problems) -> YNode | None:
+    try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            problems.error(
+                Pos(display),
+                f"文件有 {size // 1024} KB，超过 {MAX_BYTES // 1_000_000} MB 上限："
+                "一个活动一个文件，图片不要写进 YAML",
+            )
+            return None
+        text = decode(file.read_bytes(), display)
+    except LoadError as err:
+        problems.error(err.pos, err.message)
+        return None
+    except OSError as err:
+        problems.error(Pos(display), f"无法读取文件：{err.strerror}")
+        return None
+    if "\t" in text and re.search(r"^\t", text, re.M):
+        line = text[: text.index("\t")].count("\n") + 1
+        problems.error(Pos(display, line, 1), "不能用 Tab 键缩进，请改用空格")
+        return None
+    return parse_text(text, display, problems)

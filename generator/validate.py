@@ -1,0 +1,295 @@
+"""Step 2, validate: read every campaign and activity into the model and check every rule.
+
+Pelican-style two phases: everything is read and checked first and every problem collected, so a
+clerk fixes ten mistakes in one round; only a clean result goes on to the page and feed steps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import branding
+from .convert import INVALID, SLUG_RE, Converter, slug_hint, suggest
+from .load import read_yaml
+from .model import DEFAULT_AUDIENCES, Activity, Campaign, Category, CategorySpec, Site
+from .problems import Pos, Problems
+
+# Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
+RESERVED_DISTRICTS = {"activities", "categories", "stats", "assets", "search", "calendar", "changes", "print"}
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+YAML_EXTS = (".yml", ".yaml")
+
+
+def display(path: Path) -> str:
+    """Paths in messages are relative to where staff ran the command, as editors expect."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problems]:
+    """Read and check the repository at ``root``. ``only`` limits checking to some campaign
+    folders or files (their campaign is still read whole, since rules span files)."""
+    problems = Problems()
+    cdir = root / "campaigns"
+    brands = branding.read_brands(cdir / "brands.yml", display(cdir / "brands.yml"), problems)
+    campaigns: list[Campaign] = []
+    dirs = sorted(p for p in cdir.iterdir() if p.is_dir()) if cdir.is_dir() else []
+    if only:
+        wanted = {p.resolve() for p in only}
+        dirs = [d for d in dirs if any(w == d.resolve() or d.resolve() in w.parents for w in wanted)]
+    for d in dirs:
+        c = read_campaign(d, brands, problems)
+        if c is not None:
+            campaigns.append(c)
+    if only:
+        files = [p.resolve() for p in only]
+        keep = {display(p) for p in files if p.is_file()}
+        if keep:  # individual files: report their problems and the campaign files they depend on
+            problems.items = [
+                p for p in problems.items if p.pos.path in keep or p.pos.path.endswith("campaign.yml")
+            ]
+    return Site(campaigns=campaigns, brands=brands, root=str(root)), problems
+
+
+def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
+    cfile = d / "campaign.yml"
+    shown = display(cfile)
+    if not SLUG_RE.match(d.name):
+        problems.error(Pos(display(d)), f"活动文件夹名“{d.name}”只能用小写英文字母、数字和连字符{slug_hint(d.name)}")
+    if not cfile.exists():
+        problems.error(Pos(shown), "缺少 campaign.yml：每个活动文件夹都要有一个（可用 kepu new campaign 生成）")
+        return None
+    tree = read_yaml(cfile, shown, problems)
+    if tree is None:
+        return None
+    campaign = Converter(problems).convert(tree, Campaign, "")
+    if campaign is INVALID:
+        return None
+    campaign.id = d.name
+    check_campaign(campaign, problems)
+    branding.apply(campaign, brands, problems)
+    adir = d / "activities"
+    if adir.is_dir():
+        for path in sorted(adir.rglob("*")):
+            if path.is_file():
+                a = read_activity(path, adir, campaign, brands, problems)
+                if a is not None:
+                    campaign.activities.append(a)
+    check_ids(campaign, problems)
+    campaign.activities.sort(key=lambda a: (a.start_key, a.district, a.slug))
+    return campaign
+
+
+def check_campaign(c: Campaign, problems: Problems) -> None:
+    fp = c.field_pos
+
+    def where(name: str) -> Pos:
+        return fp.get(name, c.pos)
+
+    if not 2000 <= c.year <= 2100:
+        problems.error(where("year"), f"年份 {c.year} 不合理", "year")
+    for name in ("period", "window"):
+        rng = getattr(c, name)
+        if rng is None:
+            continue
+        if rng.end < rng.start:
+            problems.error(where(name), "结束日期早于开始日期", name)
+        if rng.start.year != c.year and rng.end.year != c.year:
+            problems.error(where(name), f"日期不在 {c.year} 年：是不是年份写错了？", name)
+    if c.window and not (c.window.start <= c.period.start and c.period.end <= c.window.end):
+        problems.error(where("window"), "window（系列活动日期范围）必须包含 period（集中开展时间）", "window")
+    try:
+        ZoneInfo(c.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.error(where("timezone"), f"未知时区 {c.timezone}：请写 Asia/Shanghai 这样的 IANA 名称", "timezone")
+    for key in c.districts:
+        if key in RESERVED_DISTRICTS:
+            problems.error(
+                where("districts"),
+                f"辖区编号不能用 {key}：网站在活动目录下已经用了这个名字", "districts",
+            )
+    if not c.audiences:
+        c.audiences = dict(DEFAULT_AUDIENCES)
+    cats: dict[str, Category] = {}
+    for key, spec in c.categories.items():
+        if isinstance(spec, CategorySpec):
+            cats[key] = Category(key, spec.name, None, list(spec.children))
+            for child, name in spec.children.items():
+                if child in cats or child in c.categories:
+                    problems.error(where("categories"), f"类别编号 {child} 重复", "categories")
+                cats[child] = Category(child, name, key)
+        else:
+            cats[key] = Category(key, spec)
+    c.category_list = cats
+    for key in c.owners:
+        if key not in c.districts:
+            problems.error(where("owners"), f"owners 中的 {key} 不是辖区编号{suggest(key, c.districts)}", "owners")
+    if c.rules.city_level_uses_subtheme and not (c.subtheme and c.subtheme.text):
+        problems.error(where("rules"), "规则要求市级活动使用副主题，但没有填写 subtheme", "rules")
+    if c.theme and c.theme.text is None and not c.theme.tentative:
+        problems.error(where("theme"), "主题缺少 text；主题待定时请删掉 theme 字段", "theme")
+
+
+def read_activity(
+    path: Path, adir: Path, c: Campaign, brands: dict, problems: Problems
+) -> Activity | None:
+    shown = display(path)
+    rel = path.relative_to(adir)
+    if path.suffix not in YAML_EXTS:
+        if path.name.startswith(".") or path.suffix.lower() in (".md", ".txt"):
+            return None
+        problems.error(Pos(shown), "activities 文件夹里只能放 .yml 活动文件")
+        return None
+    if len(rel.parts) != 2:
+        problems.error(Pos(shown), "活动文件要放在 activities/<辖区编号>/ 文件夹里，如 activities/wujin/xxx.yml")
+        return None
+    district = rel.parts[0]
+    ok = True
+    if district not in c.districts:
+        problems.error(
+            Pos(shown), f"辖区文件夹“{district}”不在 campaign.yml 的 districts 中{suggest(district, c.districts)}"
+        )
+        ok = False
+    if not SLUG_RE.match(path.stem):
+        problems.error(Pos(shown), f"文件名“{path.stem}”只能用小写英文字母、数字和连字符{slug_hint(path.stem)}")
+        ok = False
+    tree = read_yaml(path, shown, problems)
+    if tree is None:
+        return None
+    a = Converter(problems).convert(tree, Activity, "")
+    if a is INVALID or not ok:
+        return None
+    a.slug = a.id or path.stem
+    a.district = district
+    a.campaign = c
+    check_activity(a, c, brands, problems)
+    return a
+
+
+def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -> None:
+    fp = a.field_pos
+
+    def err(name: str, message: str) -> None:
+        problems.error(fp.get(name.split(".")[0], a.pos), message, name)
+
+    def warn(name: str, message: str) -> None:
+        problems.warn(fp.get(name.split(".")[0], a.pos), message, name)
+
+    if a.category not in c.category_list:
+        err("category", f"没有类别 {a.category}{suggest(a.category, c.category_list)}")
+    elif c.category_list[a.category].children:
+        names = "、".join(c.category_list[a.category].children)
+        err("category", f"{a.category} 有子类别，请选其中一个：{names}")
+    for name, allowed in (("audiences", c.audiences), ("topics", c.topics)):
+        for key in getattr(a, name):
+            if key not in allowed:
+                err(name, f"没有 {key}{suggest(key, allowed)}")
+    # when
+    start, end = a.start, a.end
+    if end is None and isinstance(start, datetime):
+        err("end", "有开始时间的活动必须写 end（结束时间），如 2022-09-15 11:30")
+    if end is not None:
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            err("end", "start 和 end 要么都写时间（定时活动），要么都只写日期（全天活动）")
+        elif end < start:
+            err("end", "结束早于开始")
+        elif isinstance(start, datetime) and a.recurrence and end.date() != start.date():
+            err("end", "重复活动的 start/end 是第一场的起止时间，应在同一天")
+    for name in ("start", "end"):
+        value = getattr(a, name)
+        if value is None:
+            continue
+        day = value.date() if isinstance(value, datetime) else value
+        if day.year != c.year:
+            err(name, f"日期在 {day.year} 年，但活动是 {c.year} 年的：是不是年份写错了？")
+        elif day not in c.span:
+            err(name, f"{day} 不在本次活动的日期范围 {c.span.start} 至 {c.span.end} 内")
+        elif day not in c.period and c.window is None:
+            pass
+        elif day not in c.period:
+            warn(name, f"{day} 不在集中开展时间 {c.period.start} 至 {c.period.end} 内（在系列活动范围内，可以发布）")
+    r = a.recurrence
+    if r is not None:
+        if r.until < a.first_day:
+            err("recurrence.until", "until 早于第一场")
+        elif r.until not in c.span:
+            err("recurrence.until", f"{r.until} 不在本次活动的日期范围 {c.span.start} 至 {c.span.end} 内")
+        if r.interval < 1:
+            err("recurrence.interval", "interval 至少是 1")
+        if r.byday and r.freq != "weekly":
+            err("recurrence.byday", "byday 只用于 freq: weekly")
+        if a.end is not None and not isinstance(a.start, datetime) and a.end != a.start:
+            err("end", "重复的全天活动每场只有一天：end 请删掉或与 start 相同")
+        if r.until >= a.first_day and r.interval >= 1 and not a.occurrence_days():
+            err("recurrence", "按这个规则一场也没有：检查 byday 和 except")
+    # where
+    if a.venue is None and a.online is None:
+        problems.error(a.pos, "要写 venue（线下场地）或 online（线上链接），两者都写表示线上线下同时进行", "venue")
+    v = a.venue
+    if v is not None:
+        if (v.lat is None) != (v.lng is None):
+            err("venue", "lat 和 lng 要同时填写")
+        if v.lat is not None and not -90 <= v.lat <= 90:
+            err("venue.lat", f"纬度 {v.lat} 超出 -90 到 90")
+        if v.lng is not None and not -180 <= v.lng <= 180:
+            err("venue.lng", f"经度 {v.lng} 超出 -180 到 180")
+        if v.lat is not None and v.lng is not None and not (3 <= v.lat <= 54 and 73 <= v.lng <= 136):
+            warn("venue", "坐标不在中国境内：是不是把 lat 和 lng 写反了？")
+    # who and how
+    reg = a.registration
+    if reg is not None and reg.deadline is not None and reg.deadline > a.first_day:
+        err("registration.deadline", "报名截止日期晚于活动开始")
+    if reg is not None and reg.capacity is not None and reg.capacity < 1:
+        err("registration.capacity", "名额至少是 1")
+    ct = a.contact
+    if ct is not None and ct.email and not EMAIL_RE.match(ct.email):
+        err("contact.email", f"邮箱“{ct.email}”格式不对")
+    if a.report is not None:
+        for name in ("participants_offline", "participants_online", "volunteers"):
+            n = getattr(a.report, name)
+            if n is not None and n < 0:
+                err(f"report.{name}", "人数不能是负数")
+        if a.status == "cancelled":
+            warn("report", "已取消的活动填写了活动后数据")
+    # brand and campaign rules
+    for message in branding.title_problems(a.title, c, brands):
+        err("title", message)
+    if c.rules.city_level_uses_subtheme and a.level == "city" and c.subtheme and c.subtheme.text:
+        if a.subtheme != c.subtheme.text:
+            where = "subtheme" if a.subtheme else "level"
+            err(where, f"市级活动必须使用本次活动的副主题：subtheme: {c.subtheme.text}")
+
+
+def check_ids(c: Campaign, problems: Problems) -> None:
+    """Two files mapping to one activity URL is an error, never an overwrite; likely duplicate
+    registrations are a warning."""
+    by_id: dict[str, list[Activity]] = defaultdict(list)
+    for a in c.activities:
+        by_id[a.slug].append(a)
+    for slug, same in by_id.items():
+        if len(same) > 1:
+            files = "、".join(x.pos.path for x in same)
+            for a in same:
+                problems.error(a.field_pos.get("id", a.pos), f"活动编号 {slug} 重复（{files}）：网址会冲突，请改文件名或 id", "id")
+    seen: dict[tuple, Activity] = {}
+    kepuri: dict[str, Activity] = {}
+    for a in c.activities:
+        key = (a.title, a.first_day, a.venue.name if a.venue else "")
+        if key in seen:
+            problems.warn(a.pos, f"可能与 {seen[key].pos.path} 重复（标题、日期、场地都相同）", "title")
+        seen.setdefault(key, a)
+        if a.kepuri_id:
+            if a.kepuri_id in kepuri:
+                problems.warn(
+                    a.field_pos.get("kepuri_id", a.pos),
+                    f"全国平台编号与 {kepuri[a.kepuri_id].pos.path} 相同：是否重复登记？", "kepuri_id",
+                )
+            kepuri.setdefault(a.kepuri_id, a)
+
