@@ -62,6 +62,65 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mkdocs_config(root: Path) -> Path:
+    cfg = root / "mkdocs.yml"
+    if not cfg.is_file():
+        raise SystemExit(f"{cfg}: 错误: 找不到 mkdocs.yml（请在仓库根目录运行）")
+    return cfg
+
+
+def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
+    """Build into a folder beside ``out`` and move it into place only when complete, so a failed
+    build never replaces a good site."""
+    import logging
+    import shutil
+    import tempfile
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(message)s")
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    try:
+        config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
+        build(config)
+    except (MkDocsException, SystemExit) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
+        return False
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.with_name(f".{out.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    root = find_root()
+    out = Path(args.site_dir) if args.site_dir else root / "site"
+    if not build_site(root, out, args.quiet):
+        return 1
+    print(f"网站已生成：{out}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+
+    root = find_root()
+    serve(config_file=str(_mkdocs_config(root)), dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kepu", description="科普活动日历：校验、生成网站和日历订阅")
     sub = parser.add_subparsers(dest="command", metavar="命令")
@@ -74,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", "校验全部活动，或指定的活动文件夹/文件", cmd_check)
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--format", choices=["text", "github"], default="text", help="github：输出 CI 注释")
+    p = add("build", "校验后生成整个网站和日历订阅（与 mkdocs build 相同）", cmd_build)
+    p.add_argument("-d", "--site-dir", metavar="DIR", help="输出文件夹，默认 site/")
+    p.add_argument("-q", "--quiet", action="store_true", help="只显示警告和错误")
+    p = add("serve", "本地预览，修改 YAML 后自动刷新", cmd_serve)
+    p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT")
     p = add("schema", "输出活动文件的 JSON Schema（供编辑器提示）", cmd_schema)
     p.add_argument("kind", nargs="?", choices=["campaign", "activity"], default="activity")
     p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")

@@ -1,0 +1,46 @@
+# Two commands for a fresh machine (Debian, Python 3.11, Node 20):
+#   make site   set everything up and build the sample site into site/
+#   make test   set everything up (incl. Chromium and ical.js) and run the whole test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: site test setup setup-test serve check lint golden bench clean
+
+$(BIN)/kepu: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/kepu
+
+setup: $(BIN)/kepu
+
+site: setup
+	$(BIN)/kepu build
+
+serve: setup
+	$(BIN)/kepu serve
+
+check: setup
+	$(BIN)/kepu check
+
+# Chromium from Debian for the browser tests (a test tool's own browser download does not work
+# here), and ical.js from npm for strict feed parsing.
+setup-test: setup
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "安装 Chromium（Debian 软件包）…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@test -d tests/js/node_modules/ical.js || npm install --prefix tests/js --no-audit --no-fund --silent
+
+test: setup-test
+	$(BIN)/ruff check generator tests
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check generator tests
+
+golden: setup
+	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py
+
+clean:
+	rm -rf site .site-build-* $(VENV) tests/js/node_modules

@@ -1,0 +1,219 @@
+"""Step 5a, pages: page bodies (HTML) rendered from the model with Jinja2.
+
+No MkDocs import: the plugin puts these bodies into mkdocs-material pages. Templates live in
+generator/templates; a file of the same name in site_theme/kepu/ overrides one, so a deploying
+organisation restyles without touching generator/. All links are relative (the site works under
+any sub-path and from a local folder); only feeds and QR codes use the absolute site URL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+import markdown
+import nh3
+import segno
+from markupsafe import Markup
+
+from . import branding
+from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
+from .model import Activity, Campaign, Site
+
+TEMPLATES = Path(__file__).parent / "templates"
+WEEKDAYS = "一二三四五六日"
+
+# What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
+# styles, event handlers, iframes or images from other hosts (the site must work offline).
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "u", "s", "del", "ul", "ol", "li", "a", "h3", "h4", "h5",
+    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "hr",
+}
+ALLOWED_ATTRS = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def sanitize_markdown(text: str | None) -> Markup:
+    """Markdown → HTML → nh3 (ammonia) allow-list: raw HTML in YAML is never trusted."""
+    if not text:
+        return Markup("")
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRS,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def day_text(d: date) -> str:
+    return f"{d.month}月{d.day}日 星期{WEEKDAYS[d.weekday()]}"
+
+
+def amap_link(a: Activity) -> str | None:
+    v = a.venue
+    if v is None or v.lat is None or v.lng is None:
+        return None
+    # 高德 URI API: opens the app on phones, the web map elsewhere (coordinates are GCJ-02)
+    return "https://uri.amap.com/marker?" + urlencode(
+        {"position": f"{v.lng},{v.lat}", "name": v.name, "coordinate": "gaode", "callnative": "1"}
+    )
+
+
+def google_calendar_link(a: Activity, page_url: str) -> str:
+    fmt = "%Y%m%dT%H%M%S"
+    if isinstance(a.start, datetime):
+        end = a.end_value
+        dates = f"{a.start.strftime(fmt)}/{end.strftime(fmt)}"
+    else:
+        dates = f"{a.first_day:%Y%m%d}/{(a.end_value + timedelta(1)):%Y%m%d}"
+    where = a.venue.name + (f" {a.venue.address}" if a.venue.address else "") if a.venue else ""
+    return "https://calendar.google.com/calendar/render?" + urlencode({
+        "action": "TEMPLATE", "text": a.title, "dates": dates, "ctz": a.campaign.timezone,
+        "details": f"{a.campaign.label}\n{page_url}", "location": where or (a.online.url if a.online else ""),
+    })
+
+
+def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
+    """schema.org Event, so search engines and WeChat previews understand the page."""
+    tz = a.campaign.timezone
+
+    def iso(v: date | datetime) -> str:
+        if isinstance(v, datetime):
+            from zoneinfo import ZoneInfo
+
+            return v.replace(tzinfo=ZoneInfo(tz)).isoformat()
+        return v.isoformat()
+
+    status = {"scheduled": "EventScheduled", "cancelled": "EventCancelled", "postponed": "EventPostponed"}
+    mode = {"offline": "OfflineEventAttendanceMode", "online": "OnlineEventAttendanceMode",
+            "hybrid": "MixedEventAttendanceMode"}
+    locations: list[dict[str, Any]] = []
+    if a.venue:
+        place: dict[str, Any] = {"@type": "Place", "name": a.venue.name}
+        if a.venue.address:
+            place["address"] = a.venue.address
+        if a.venue.lat is not None:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": a.venue.lat, "longitude": a.venue.lng}
+        locations.append(place)
+    if a.online:
+        locations.append({"@type": "VirtualLocation", "url": a.online.url})
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": a.title,
+        "startDate": iso(a.start),
+        "endDate": iso(a.end_value),
+        "eventStatus": "https://schema.org/" + status[a.status],
+        "eventAttendanceMode": "https://schema.org/" + mode[a.mode],
+        "location": locations[0] if len(locations) == 1 else locations,
+        "organizer": {"@type": "Organization", "name": a.organizer},
+        "url": page_url,
+    }
+    if a.description:
+        data["description"] = a.description[:300]
+    return data
+
+
+class Renderer:
+    """Renders every page body. One instance per build; cheap per page."""
+
+    def __init__(self, site: Site, base_url: str, root: Path):
+        self.site = site
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.root = root
+        loaders: list[jinja2.BaseLoader] = []
+        if (root / "site_theme" / "kepu").is_dir():
+            loaders.append(jinja2.FileSystemLoader(root / "site_theme" / "kepu"))
+        loaders.append(jinja2.FileSystemLoader(TEMPLATES))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(
+            when_text=when_text, day_text=day_text, MODE_WORD=MODE_WORD, LEVEL_WORD=LEVEL_WORD,
+            markdown=sanitize_markdown, quote=quote,
+        )
+        self._templates: dict[str, jinja2.Template] = {}
+        from .feeds import subscribe_links
+
+        # per-build constants the shared macros need
+        self.env.globals.update(logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url)
+
+    def template(self, name: str) -> jinja2.Template:
+        if name not in self._templates:
+            self._templates[name] = self.env.get_template(name)
+        return self._templates[name]
+
+    @cached_property
+    def logo_files(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for c in self.site.campaigns:
+            for logo in c.all_logos:
+                out[logo.id] = branding.logo_file(self.root, logo)
+        return out
+
+    def feed_url(self, path: str) -> str:
+        return self.base_url + path
+
+    def common(self, c: Campaign, depth: int) -> dict[str, Any]:
+        return {"c": c, "root": "../" * depth}
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def listing_days(self, activities: list[Activity]) -> list[tuple[date, list[Activity]]]:
+        """Activities grouped under every day they take place, in date order."""
+        days: dict[date, list[Activity]] = {}
+        for a in activities:
+            for d in a.occurrence_days():
+                days.setdefault(d, []).append(a)
+        return sorted(days.items())
+
+    def campaign_page(self, c: Campaign) -> str:
+        return self.template("campaign.html").render(
+            **self.common(c, 1), days=self.listing_days(c.activities), feed=f"{c.id}/calendar.ics",
+        )
+
+    def district_page(self, c: Campaign, district: str) -> str:
+        acts = c.district_activities(district)
+        return self.template("district.html").render(
+            **self.common(c, 2), district=district, district_name=c.districts[district],
+            days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",
+        )
+
+    def stats_page(self, c: Campaign) -> str:
+        return self.template("stats.html").render(**self.common(c, 2), s=campaign_stats(c))
+
+    def activity_page(self, a: Activity) -> str:
+        c = a.campaign
+        url = f"{self.base_url}{c.id}/activities/{a.slug}/"
+        qr = segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff", title="本页二维码")
+        return self.template("activity.html").render(
+            **self.common(c, 3), a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
+            google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",
+            json_ld=Markup(json.dumps(json_ld(a, url), ensure_ascii=False).replace("</", "<\\/")),
+        )
+
+    def home_fragment(self) -> str:
+        campaigns = sorted(self.site.published(), key=lambda c: c.span.start, reverse=True)
+        upcoming = sorted(
+            ((d, a) for c in campaigns for a in c.activities for d in a.occurrence_days()),
+            key=lambda x: (x[0], x[1].start_key, x[1].campaign.id, x[1].slug),
+        )
+        return self.template("home.html").render(
+            campaigns=campaigns, upcoming=upcoming, root=""
+        )
+
+    def description(self, a: Activity) -> str:
+        """Plain-text summary for meta description and search."""
+        parts = [a.campaign.label, when_text(a), a.venue.name if a.venue else "线上活动", a.organizer]
+        return "｜".join(parts)

@@ -1,0 +1,133 @@
+"""Step 6, the MkDocs adapter: hands the generator's pages, feeds and data to MkDocs.
+
+Like mkdocs-gen-files, it only adapts. Campaign, district and stats pages are MkDocs pages (few,
+in the nav, searchable). Activity pages are many, so they do not each pay MkDocs' per-page
+pipeline: MkDocs renders one "shell" page per campaign at the same depth, and every activity page
+is that shell with its own title and body put in (the mkdocs-material look, at string-copy cost).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from .build import SiteBuild
+from .validate import read_site
+
+log = logging.getLogger("mkdocs.plugins.kepu")
+
+SHELL_TITLE = "@@KEPU-TITLE@@"
+SHELL_DESC = "@@KEPU-DESC@@"
+# contains "<h1" so mkdocs-material does not add a second page heading; the body brings its own
+SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
+SHELL_DIR = "_kepu-shell"
+
+
+class KepuConfig(Config):
+    root = c.Type(str, default="")  # repository root; default: the folder of mkdocs.yml
+
+
+class KepuPlugin(BasePlugin[KepuConfig]):
+    supports_multiple_instances = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: Any) -> Any:
+        try:  # jieba (used by the search plugin) logs its dictionary loading at DEBUG to stderr
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+        except ImportError:
+            pass
+        root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
+        site, problems = read_site(root)
+        for p in problems.sorted():
+            (log.error if p.level == "error" else log.warning)(p.format())
+        if problems.errors:
+            raise PluginError(f"活动数据有 {len(problems.errors)} 个错误，网站没有生成。请先运行 kepu check 并修正。")
+        if not config.site_url:
+            raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
+        self.build = SiteBuild(site, config.site_url, root)
+        config.nav = self.build.nav(config.nav)
+        return config
+
+    def on_files(self, files: Files, *, config: Any) -> Files:
+        in_nav = self.build.nav_pages()
+        for uri, title in self.build.page_sources().items():
+            files.append(File.generated(
+                config, uri, content=f"---\ntitle: {title}\n---\n",
+                inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
+            ))
+        for c in self.build.site.published():
+            uri = f"{c.id}/activities/{SHELL_DIR}/index.md"
+            files.append(File.generated(
+                config, uri,
+                content=f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\nsearch:\n  exclude: true\n---\n",
+                inclusion=InclusionLevel.NOT_IN_NAV,
+            ))
+        return files
+
+    def on_page_content(self, html_: str, *, page: Any, config: Any, files: Files) -> str:
+        uri = page.file.src_uri
+        if uri.endswith(f"/{SHELL_DIR}/index.md"):
+            return SHELL_BODY
+        body = self.build.page_body(uri)
+        if body is not None:
+            return body
+        if uri == "index.md":
+            return html_ + self.build.renderer.home_fragment()
+        return html_
+
+    def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
+        uri = page.file.src_uri
+        if uri.endswith(f"/{SHELL_DIR}/index.md"):
+            self.build.shells[uri.split("/", 1)[0]] = output
+        return output
+
+    @event_priority(50)  # before the search plugin writes its index, so activities are in it
+    def on_post_build(self, *, config: Any) -> None:
+        site_dir = Path(config.site_dir)
+        search = config.plugins.get("material/search") or config.plugins.get("search")
+        entries = getattr(getattr(search, "search_index", None), "entries", None)
+        segment = getattr(getattr(search, "search_index", None), "_segment_chinese", None)
+        for c in self.build.site.published():
+            shell = self.build.shells.get(c.id)
+            if shell is None:
+                raise PluginError(f"{c.id}: 活动页模板没有生成")
+            shutil.rmtree(site_dir / c.id / "activities" / SHELL_DIR, ignore_errors=True)
+            for a in c.activities:
+                body = self.build.renderer.activity_page(a)
+                page = (
+                    shell.replace(SHELL_TITLE, html.escape(a.title))
+                    .replace(SHELL_DESC, html.escape(self.build.renderer.description(a)))
+                    .replace(f"activities/{SHELL_DIR}/", f"activities/{a.slug}/")
+                    .replace(SHELL_BODY, body)
+                )
+                out = site_dir / c.id / "activities" / a.slug / "index.html"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(page, encoding="utf-8")
+                if entries is not None:
+                    entries.append(self.build.search_entry(a, segment))
+        for rel, data in self.build.extra_files().items():
+            out = site_dir / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+
+    def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
+        # Preview reloads when staff edit YAML or the theme, not only Markdown
+        root = self.build.root
+        for sub in ("campaigns", "site_theme"):
+            if (root / sub).is_dir():
+                server.watch(str(root / sub))
+        return server
