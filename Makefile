@@ -27,8 +27,8 @@ check: setup
 # Chromium from Debian for the browser tests (a test tool's own browser download does not work
 # here), and ical.js from npm for strict feed parsing.
 setup-test: setup
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "安装 Chromium（Debian 软件包）…"; \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi cjk; } || { \
+	  echo "安装 Chromium 和中文字体（Debian 软件包）…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 	@test -d tests/js/node_modules/ical.js || npm install --prefix tests/js --no-audit --no-fund --silent
 
