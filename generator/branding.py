@@ -29,7 +29,9 @@ def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand
         try:
             brand.label.format(year=2000, edition=1)
         except (KeyError, IndexError, ValueError):
-            problems.error(brand.field_pos.get("label", brand.pos), "标签模板只能使用 {year} 和 {edition}", "label")
+            problems.error(
+                brand.field_pos.get("label", brand.pos), "标签模板只能使用 {year} 和 {edition}", "label"
+            )
         for other in brand.also:
             if other not in brands:
                 problems.error(brand.field_pos["also"], f"没有品牌 {other}{suggest(other, brands)}", "also")
@@ -41,7 +43,9 @@ def apply(campaign: Campaign, brands: dict[str, Brand], problems: Problems) -> N
     brand = brands.get(campaign.brand)
     pos = campaign.field_pos.get("brand", campaign.pos)
     if brand is None:
-        problems.error(pos, f"brands.yml 中没有品牌 {campaign.brand}{suggest(campaign.brand, brands)}", "brand")
+        problems.error(
+            pos, f"brands.yml 中没有品牌 {campaign.brand}{suggest(campaign.brand, brands)}", "brand"
+        )
         return
     campaign.brand_info = brand
     years = brand.years
@@ -82,7 +86,10 @@ def title_problems(title: str, campaign: Campaign, brands: dict[str, Brand]) -> 
                         f"标题带有“{m.group(0)}”，但本活动属于“{campaign.label}”：请去掉其他品牌的标签"
                     )
                 elif year != campaign.year:
-                    out.append(f"标题中的“{m.group(0)}”年份不对，本活动是 {campaign.year} 年：请改为 {campaign.year}年")
+                    out.append(
+                        f"标题中的“{m.group(0)}”年份不对，本活动是 {campaign.year} 年："
+                        f"请改为 {campaign.year}年"
+                    )
     return out
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .load import YMap, YNode, YScalar, YSeq
 from .model import Slug, Text, Url, When
-from .problems import Problems
+from .problems import Pos, Problems
 
 
 @functools.cache
@@ -28,6 +28,20 @@ def _shape(cls: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
     return hints, {(f.metadata.get("key") or f.name): f for f in fields}
+
+
+def _positions(node: YMap, prefix: str = "") -> dict[str, Pos]:
+    """Value positions by dotted name (``start``, ``venue.lat``, ``recurrence.until``,
+    ``audiences[2]``), so a rule about a nested field or a list item points at its own line,
+    not at the first line of the mapping or list."""
+    out: dict[str, Pos] = {}
+    for key, sub in node.items.items():
+        out[f"{prefix}{key}"] = sub.pos
+        if isinstance(sub, YMap):
+            out.update(_positions(sub, f"{prefix}{key}."))
+        elif isinstance(sub, YSeq):
+            out.update({f"{prefix}{key}[{i + 1}]": item.pos for i, item in enumerate(sub.items)})
+    return out
 
 
 def is_required(fld: dataclasses.Field) -> bool:
@@ -43,10 +57,14 @@ INVALID: Any = _Invalid()
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FULLWIDTH = str.maketrans("０１２３４５６７８９：－／．　", "0123456789:-/. ")
-ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[ \t]+|T)(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# re.ASCII: without it \d also matches full-width digits (２０２２), which must get a hint instead
+ISO_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[ \t]+|T)(\d{1,2}):(\d{2})(?::(\d{2}))?)?$", re.ASCII
+)
 CN_RE = re.compile(
     r"^(\d{4})\s*[年/.]\s*(\d{1,2})\s*[月/.]\s*(\d{1,2})\s*[日号]?"
-    r"\s*(?:(?:上午|下午|晚上)?\s*(\d{1,2})\s*[:：点时]\s*(\d{1,2}|半)?\s*分?)?$"
+    r"\s*(?:(?:上午|下午|晚上)?\s*(\d{1,2})\s*[:：点时]\s*(\d{1,2}|半)?\s*分?)?$",
+    re.ASCII,
 )
 
 KIND_WORD = {
@@ -203,7 +221,7 @@ class Converter:
             return INVALID
         obj = cls(**values)
         if hasattr(obj, "field_pos"):
-            obj.field_pos = {k: (node.items[k].pos) for k in node.items}
+            obj.field_pos = _positions(node)
             obj.field_pos.update({f"{k}:key": p for k, p in node.key_pos.items()})
             obj.pos = node.pos
         return obj
@@ -230,10 +248,14 @@ class Converter:
                 f"YAML 会把不带引号的 {text} 读成布尔值（是/否）：要写文字请加引号，如 \"{text}\"",
             )
         if node.plain and isinstance(v, int) and not isinstance(v, bool) and ":" in text:
+            if tp not in (When, date):  # text, number …: quoting keeps what was typed
+                return self.err(
+                    node, where, f"YAML 1.1 会把 {text} 读成六十进制数字 {v}：要写文字请加引号，如 \"{text}\""
+                )
             return self.err(
                 node, where,
-                f"YAML 1.1 会把 {text} 读成六十进制数字 {v}，不是时间：请写完整的日期和时间并加引号，"
-                f"如 \"2022-09-15 {int(text.split(':')[0]):02d}:{text.split(':')[1]}\"",
+                f"YAML 1.1 会把 {text} 读成六十进制数字 {v}，不是时间：请写完整的日期和时间，"
+                f"如 2022-09-15 {int(text.split(':')[0]):02d}:{text.split(':')[1]}",
             )
         if tp is bool:
             if isinstance(v, bool) and text.lower() in ("true", "false"):
@@ -242,7 +264,8 @@ class Converter:
         if tp in (int, float):
             if isinstance(v, int | float) and not isinstance(v, bool) and (tp is float or isinstance(v, int)):
                 return v
-            hint = "（含全角数字，请改成半角）" if text.translate(FULLWIDTH) != text else ""
+            half = text.translate(FULLWIDTH)
+            hint = f"：含全角数字，请改成半角 {half}" if half != text else ""
             return self.err(node, where, f"应为{KIND_WORD[tp]}，不是“{text}”{hint}")
         if tp is date:
             if isinstance(v, date) and not isinstance(v, datetime):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .problems import Pos, Problems
 
 MAX_BYTES = 1_000_000  # a campaign or activity file is a few KB; anything this big is a mistake
+MAX_DEPTH = 20  # staff files nest four levels at most; deeper input would exhaust the recursion limit
 
 
 @dataclass
@@ -42,7 +43,7 @@ class YSeq:
     items: list[YNode] = field(default_factory=list)
 
 
-YNode = Union[YScalar, YMap, YSeq]
+YNode = YScalar | YMap | YSeq
 
 
 class LoadError(Exception):
@@ -56,6 +57,7 @@ class _Loader(yaml.SafeLoader):
     (billion laughs) must be stopped before anything is expanded."""
 
     path = ""
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(AliasEvent):
@@ -64,7 +66,16 @@ class _Loader(yaml.SafeLoader):
                 _pos(self.path, event.start_mark),
                 "不支持 YAML 别名（*名称）和锚点：请把内容直接写出来",
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise LoadError(
+                _pos(self.path, self.peek_event().start_mark),
+                f"嵌套层次太深（超过 {MAX_DEPTH} 层）：检查缩进和方括号、花括号是否配对",
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _pos(path: str, mark: yaml.Mark | None) -> Pos:
@@ -75,13 +86,27 @@ def _pos(path: str, mark: yaml.Mark | None) -> Pos:
 
 _SYNTAX_HINTS = [
     ("found character '\\t'", "不能用 Tab 键缩进，请改用空格"),
-    ("mapping values are not allowed", "冒号后要有空格；值里含有英文冒号时请给整个值加引号"),
+    ("mapping values are not allowed", "值里含有英文冒号时请给整个值加引号，或者这一行比上一行多缩进了"),
     ("could not find expected ':'", "这一行缺少“字段: 值”中的英文冒号，或上一行的引号没有闭合"),
     ("did not find expected key", "缩进不一致：同一层的字段要对齐"),
     ("found unexpected end of stream", "引号没有闭合"),
-    ("found undefined tag handle", "不要使用 ! 开头的标签"),
-    ("could not determine a constructor", "不要使用 ! 开头的标签"),
+    ("found undefined tag handle", "不要使用 ! 开头的标签；以 ! 开头的文字请加引号"),
+    ("could not determine a constructor", "不要使用 ! 开头的标签；以 ! 开头的文字请加引号"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合，或列表项之间缺少英文逗号"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合，或字段之间缺少英文逗号"),
+    ("expected a single document", "一个文件只能写一个活动：请删掉 --- 分隔线及其后的内容"),
 ]
+
+
+def _syntax_pos(path: str, err: yaml.MarkedYAMLError) -> Pos:
+    """Where to point: an unclosed quote or bracket is only noticed further down (often at the
+    end of the file), so point at the line where it was opened, not past the last line."""
+    problem, context = err.problem_mark, err.context_mark
+    at_end = "stream" in (err.problem or "") and "end" in (err.problem or "")
+    opened = (err.context or "").startswith(("while parsing a flow", "while scanning a quoted"))
+    if context is not None and (problem is None or at_end or opened):
+        return _pos(path, context)
+    return _pos(path, problem or context)
 
 
 def _syntax_message(err: yaml.MarkedYAMLError) -> str:
@@ -118,11 +143,14 @@ def _convert(node: Node, loader: _Loader, problems: Problems) -> YNode:
         plain = node.style is None
         try:
             value = loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as err:
+            raise LoadError(pos, _syntax_message(err)) from None
         except yaml.YAMLError as err:
-            raise LoadError(pos, f"无法读取这个值：{getattr(err, 'problem', err)}") from None
-        except ValueError:  # e.g. 2022-02-30 resolved as a timestamp
+            raise LoadError(pos, f"无法读取这个值：{err}") from None
+        except (ValueError, OverflowError):
+            # e.g. 2022-02-30 resolved as a timestamp: keep the text; the field's type decides
+            # (a date field says the day does not exist, a text field takes it as typed)
             value = node.value
-            problems.error(pos, f"“{node.value}”不是有效的日期或时间")
         return YScalar(value, node.value, plain, pos)
     if isinstance(node, SequenceNode):
         return YSeq(pos, [_convert(n, loader, problems) for n in node.value])
@@ -135,7 +163,7 @@ def _convert(node: Node, loader: _Loader, problems: Problems) -> YNode:
             key = knode.value
             if knode.style is None and key in ("<<",):
                 raise LoadError(kpos, "不支持 YAML 合并键 <<：请把字段直接写出来")
-            if knode.style is None and isinstance(loader.construct_object(knode), bool):
+            if knode.style is None and isinstance(_key_value(knode, loader), bool):
                 problems.error(
                     kpos,
                     f"YAML 会把不带引号的 {key} 读成布尔值（是/否），不是文字：请写成 \"{key}\"",
@@ -150,9 +178,26 @@ def _convert(node: Node, loader: _Loader, problems: Problems) -> YNode:
     raise LoadError(pos, "无法识别的 YAML 内容")
 
 
+def _key_value(knode: ScalarNode, loader: _Loader) -> Any:
+    """What YAML 1.1 makes of a plain key (only to spot yes/no/on/off); never raises."""
+    try:
+        return loader.construct_object(knode)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return knode.value
+
+
 def parse_text(text: str, path: str, problems: Problems) -> YNode | None:
     """Parse one YAML document. Syntax errors become problems; returns None then."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as err:  # control characters (NUL, …) anywhere in the file
+        line = text[: err.position].count("\n") + 1
+        problems.error(
+            Pos(path, line, err.position - (text.rfind("\n", 0, err.position) + 1) + 1),
+            f"文件里有不可见的控制字符（#x{err.character:04x}）：可能是从网页或 Word 复制带来的，"
+            "请删掉这一处后重新输入",
+        )
+        return None
     loader.path = path
     try:
         root = loader.get_single_node()
@@ -163,7 +208,12 @@ def parse_text(text: str, path: str, problems: Problems) -> YNode | None:
     except LoadError as err:
         problems.error(err.pos, err.message)
     except yaml.MarkedYAMLError as err:
-        problems.error(_pos(path, err.problem_mark or err.context_mark), _syntax_message(err))
+        pos, message = _syntax_pos(path, err), _syntax_message(err)
+        found = err.problem_mark.line + 1 if err.problem_mark is not None else 0
+        if found > pos.line:
+            end = "直到文件末尾" if "stream" in (err.problem or "") else f"到第 {found} 行"
+            message += f"（从第 {pos.line} 行开始，{end}都没有闭合）"
+        problems.error(pos, message)
     except yaml.YAMLError as err:
         problems.error(Pos(path), f"YAML 格式错误：{err}")
     finally:

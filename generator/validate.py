@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import branding
 from .convert import INVALID, SLUG_RE, Converter, slug_hint, suggest
 from .load import read_yaml
-from .model import DEFAULT_AUDIENCES, Activity, Campaign, Category, CategorySpec, Site
+from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .problems import Pos, Problems
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
@@ -38,9 +38,11 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
     folders or files (their campaign is still read whole, since rules span files)."""
     problems = Problems()
     cdir = root / "campaigns"
-    brands = branding.read_brands(cdir / "brands.yml", display(cdir / "brands.yml"), problems)
-    campaigns: list[Campaign] = []
     dirs = sorted(p for p in cdir.iterdir() if p.is_dir()) if cdir.is_dir() else []
+    brands: dict[str, Brand] = {}
+    if dirs or (cdir / "brands.yml").exists():  # an empty repository has nothing to brand yet
+        brands = branding.read_brands(cdir / "brands.yml", display(cdir / "brands.yml"), problems)
+    campaigns: list[Campaign] = []
     if only:
         wanted = {p.resolve() for p in only}
         dirs = [d for d in dirs if any(w == d.resolve() or d.resolve() in w.parents for w in wanted)]
@@ -53,7 +55,8 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
         keep = {display(p) for p in files if p.is_file()}
         if keep:  # individual files: report their problems and the campaign files they depend on
             problems.items = [
-                p for p in problems.items if p.pos.path in keep or p.pos.path.endswith("campaign.yml")
+                p for p in problems.items
+                if p.pos.path in keep or p.pos.path.endswith(("campaign.yml", "brands.yml"))
             ]
     return Site(campaigns=campaigns, brands=brands, root=str(root)), problems
 
@@ -62,9 +65,13 @@ def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
     cfile = d / "campaign.yml"
     shown = display(cfile)
     if not SLUG_RE.match(d.name):
-        problems.error(Pos(display(d)), f"活动文件夹名“{d.name}”只能用小写英文字母、数字和连字符{slug_hint(d.name)}")
+        problems.error(
+            Pos(display(d)), f"活动文件夹名“{d.name}”只能用小写英文字母、数字和连字符{slug_hint(d.name)}"
+        )
     if not cfile.exists():
-        problems.error(Pos(shown), "缺少 campaign.yml：每个活动文件夹都要有一个（可用 kepu new campaign 生成）")
+        problems.error(
+            Pos(shown), "缺少 campaign.yml：每个活动文件夹都要有一个（可用 kepu new campaign 生成）"
+        )
         return None
     tree = read_yaml(cfile, shown, problems)
     if tree is None:
@@ -108,11 +115,13 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
     try:
         ZoneInfo(c.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.error(where("timezone"), f"未知时区 {c.timezone}：请写 Asia/Shanghai 这样的 IANA 名称", "timezone")
+        problems.error(
+            where("timezone"), f"未知时区 {c.timezone}：请写 Asia/Shanghai 这样的 IANA 名称", "timezone"
+        )
     for key in c.districts:
         if key in RESERVED_DISTRICTS:
             problems.error(
-                where("districts"),
+                fp.get(f"districts.{key}", where("districts")),
                 f"辖区编号不能用 {key}：网站在活动目录下已经用了这个名字", "districts",
             )
     if not c.audiences:
@@ -130,7 +139,9 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
     c.category_list = cats
     for key in c.owners:
         if key not in c.districts:
-            problems.error(where("owners"), f"owners 中的 {key} 不是辖区编号{suggest(key, c.districts)}", "owners")
+            problems.error(
+                where("owners"), f"owners 中的 {key} 不是辖区编号{suggest(key, c.districts)}", "owners"
+            )
     if c.rules.city_level_uses_subtheme and not (c.subtheme and c.subtheme.text):
         problems.error(where("rules"), "规则要求市级活动使用副主题，但没有填写 subtheme", "rules")
     if c.theme and c.theme.text is None and not c.theme.tentative:
@@ -148,17 +159,22 @@ def read_activity(
         problems.error(Pos(shown), "activities 文件夹里只能放 .yml 活动文件")
         return None
     if len(rel.parts) != 2:
-        problems.error(Pos(shown), "活动文件要放在 activities/<辖区编号>/ 文件夹里，如 activities/wujin/xxx.yml")
+        problems.error(
+            Pos(shown), "活动文件要放在 activities/<辖区编号>/ 文件夹里，如 activities/wujin/xxx.yml"
+        )
         return None
     district = rel.parts[0]
     ok = True
     if district not in c.districts:
         problems.error(
-            Pos(shown), f"辖区文件夹“{district}”不在 campaign.yml 的 districts 中{suggest(district, c.districts)}"
+            Pos(shown),
+            f"辖区文件夹“{district}”不在 campaign.yml 的 districts 中{suggest(district, c.districts)}",
         )
         ok = False
     if not SLUG_RE.match(path.stem):
-        problems.error(Pos(shown), f"文件名“{path.stem}”只能用小写英文字母、数字和连字符{slug_hint(path.stem)}")
+        problems.error(
+            Pos(shown), f"文件名“{path.stem}”只能用小写英文字母、数字和连字符{slug_hint(path.stem)}"
+        )
         ok = False
     tree = read_yaml(path, shown, problems)
     if tree is None:
@@ -176,11 +192,20 @@ def read_activity(
 def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -> None:
     fp = a.field_pos
 
-    def err(name: str, message: str) -> None:
-        problems.error(fp.get(name.split(".")[0], a.pos), message, name)
+    def at(name: str) -> Pos:  # the field's own line, else its parent's (venue.lat → venue)
+        return fp.get(name) or fp.get(name.split(".")[0], a.pos)
+
+    def err(name: str, message: str, pos: Pos | None = None) -> None:
+        problems.error(pos or at(name), message, name)
 
     def warn(name: str, message: str) -> None:
-        problems.warn(fp.get(name.split(".")[0], a.pos), message, name)
+        problems.warn(at(name), message, name)
+
+    def reported(name: str) -> bool:  # written but invalid: its error is already given
+        return any(
+            p.pos.path == a.pos.path and (p.field == name or p.field.startswith((f"{name}.", f"{name}[")))
+            for p in problems.errors
+        )
 
     if a.category not in c.category_list:
         err("category", f"没有类别 {a.category}{suggest(a.category, c.category_list)}")
@@ -188,13 +213,15 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
         names = "、".join(c.category_list[a.category].children)
         err("category", f"{a.category} 有子类别，请选其中一个：{names}")
     for name, allowed in (("audiences", c.audiences), ("topics", c.topics)):
-        for key in getattr(a, name):
+        keys = getattr(a, name)
+        aligned = f"{name}[{len(keys)}]" in fp and f"{name}[{len(keys) + 1}]" not in fp  # none dropped
+        for i, key in enumerate(keys, 1):
             if key not in allowed:
-                err(name, f"没有 {key}{suggest(key, allowed)}")
+                err(name, f"没有 {key}{suggest(key, allowed)}", fp.get(f"{name}[{i}]") if aligned else None)
     # when
     start, end = a.start, a.end
     if end is None and isinstance(start, datetime):
-        err("end", "有开始时间的活动必须写 end（结束时间），如 2022-09-15 11:30")
+        err("end", "有开始时间的活动必须写 end（结束时间），如 2022-09-15 11:30", at("start"))
     if end is not None:
         if isinstance(start, datetime) != isinstance(end, datetime):
             err("end", "start 和 end 要么都写时间（定时活动），要么都只写日期（全天活动）")
@@ -214,7 +241,10 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
         elif day not in c.period and c.window is None:
             pass
         elif day not in c.period:
-            warn(name, f"{day} 不在集中开展时间 {c.period.start} 至 {c.period.end} 内（在系列活动范围内，可以发布）")
+            warn(
+                name,
+                f"{day} 不在集中开展时间 {c.period.start} 至 {c.period.end} 内（在系列活动范围内，可以发布）",
+            )
     r = a.recurrence
     if r is not None:
         if r.until < a.first_day:
@@ -230,12 +260,15 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
         if r.until >= a.first_day and r.interval >= 1 and not a.occurrence_days():
             err("recurrence", "按这个规则一场也没有：检查 byday 和 except")
     # where
-    if a.venue is None and a.online is None:
-        problems.error(a.pos, "要写 venue（线下场地）或 online（线上链接），两者都写表示线上线下同时进行", "venue")
+    if a.venue is None and a.online is None and not reported("venue") and not reported("online"):
+        problems.error(
+            a.pos, "要写 venue（线下场地）或 online（线上链接），两者都写表示线上线下同时进行", "venue"
+        )
     v = a.venue
     if v is not None:
-        if (v.lat is None) != (v.lng is None):
-            err("venue", "lat 和 lng 要同时填写")
+        given, missing = ("lat", "lng") if v.lng is None else ("lng", "lat")
+        if (v.lat is None) != (v.lng is None) and not reported(f"venue.{missing}"):
+            err(f"venue.{given}", f"lat 和 lng 要同时填写：缺少 {missing}")
         if v.lat is not None and not -90 <= v.lat <= 90:
             err("venue.lat", f"纬度 {v.lat} 超出 -90 到 90")
         if v.lng is not None and not -180 <= v.lng <= 180:
@@ -261,10 +294,10 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
     # brand and campaign rules
     for message in branding.title_problems(a.title, c, brands):
         err("title", message)
-    if c.rules.city_level_uses_subtheme and a.level == "city" and c.subtheme and c.subtheme.text:
-        if a.subtheme != c.subtheme.text:
-            where = "subtheme" if a.subtheme else "level"
-            err(where, f"市级活动必须使用本次活动的副主题：subtheme: {c.subtheme.text}")
+    rule = c.rules.city_level_uses_subtheme and c.subtheme and c.subtheme.text
+    if rule and a.level == "city" and a.subtheme != c.subtheme.text:
+        where = "subtheme" if a.subtheme else "level"
+        err(where, f"市级活动必须使用本次活动的副主题：subtheme: {c.subtheme.text}")
 
 
 def check_ids(c: Campaign, problems: Problems) -> None:
@@ -277,7 +310,11 @@ def check_ids(c: Campaign, problems: Problems) -> None:
         if len(same) > 1:
             files = "、".join(x.pos.path for x in same)
             for a in same:
-                problems.error(a.field_pos.get("id", a.pos), f"活动编号 {slug} 重复（{files}）：网址会冲突，请改文件名或 id", "id")
+                problems.error(
+                    a.field_pos.get("id", a.pos),
+                    f"活动编号 {slug} 重复（{files}）：网址会冲突，请改文件名或 id",
+                    "id",
+                )
     seen: dict[tuple, Activity] = {}
     kepuri: dict[str, Activity] = {}
     for a in c.activities:
