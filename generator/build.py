@@ -73,6 +73,18 @@ class SiteBuild:
             out.update(open_data(c, self.base_url))
         return out
 
+    def campaign_search_entries(self, segment: Callable[[str], str] | None) -> list[dict[str, str]]:
+        """Campaign and district pages, indexed by what they are about (not their listings)."""
+        out = []
+        for c in self.site.published():
+            facts = [c.label, c.region, c.theme.text if c.theme and c.theme.text else "",
+                     c.subtheme.text if c.subtheme and c.subtheme.text else ""]
+            out.append((f"{c.id}/", c.title, " ".join([*facts, *c.districts.values()])))
+            for d, name in c.districts.items():
+                out.append((f"{c.id}/{d}/", f"{name}活动安排", f"{c.title} {name}"))
+        seg = segment or (lambda s: s)
+        return [{"location": loc, "title": seg(title), "text": seg(text)} for loc, title, text in out]
+
     def search_entry(self, a: Activity, segment: Callable[[str], str] | None) -> dict[str, str]:
         """A search index entry for an activity page (mkdocs-material's index format)."""
         c = a.campaign

@@ -41,7 +41,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("没有可检查的内容：campaigns/ 下还没有活动文件夹（可用 kepu new campaign 新建）")
         return 0
     errors, warnings = len(problems.errors), len(problems.warnings)
-    summary = f"检查了 {len(site.campaigns)} 个活动、{n_act} 个活动条目：{errors} 个错误，{warnings} 个警告"
+    summary = f"检查了 {len(site.campaigns)} 个活动专题、{n_act} 项活动：{errors} 个错误，{warnings} 个警告"
     print(summary, file=sys.stderr if args.format == "github" else sys.stdout)
     return 1 if errors else 0
 
@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schema", "输出活动文件的 JSON Schema（供编辑器提示）", cmd_schema)
     p.add_argument("kind", nargs="?", choices=["campaign", "activity"], default="activity")
     p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")
+    try:  # staff workflow commands (import, export, new, stats, codeowners) live in their own module
+        from .staff import add_commands
+    except ImportError:
+        pass
+    else:
+        add_commands(add)
     return parser
 
 

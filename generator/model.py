@@ -99,7 +99,7 @@ class Deadline:
 
 @dataclass
 class Document:
-    number: str = f("文号", example="常科协〔2022〕63号")
+    number: str | None = f("文号（没有文号可不写）", None, example="常科协〔2022〕63号")
     issued: date | None = f("印发日期", None, example="2022-08-22")
     issuers: list[str] = f("发文单位", [], example=["常州市科学技术协会"])
     url: Url | None = f("通知原文链接（http/https）", None)

@@ -8,6 +8,7 @@ any sub-path and from a local folder); only feeds and QR codes use the absolute 
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -27,6 +28,7 @@ from .model import Activity, Campaign, Site
 
 TEMPLATES = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
+LISTING_LIMIT = 600  # listing entries (activity × day) above which a campaign page links to districts
 
 # What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
 # styles, event handlers, iframes or images from other hosts (the site must work offline).
@@ -37,6 +39,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRS = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+@functools.lru_cache(maxsize=4096)
 def sanitize_markdown(text: str | None) -> Markup:
     """Markdown → HTML → nh3 (ammonia) allow-list: raw HTML in YAML is never trusted."""
     if not text:
@@ -179,8 +182,15 @@ class Renderer:
         return sorted(days.items())
 
     def campaign_page(self, c: Campaign) -> str:
+        """The whole programme by day; a large campaign lists its city-level activities and
+        sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
+        acts = c.activities
+        total = sum(len(a.occurrence_days()) for a in acts)
+        full = total <= LISTING_LIMIT
+        if not full:
+            acts = [a for a in acts if a.level == "city"]
         return self.template("campaign.html").render(
-            **self.common(c, 1), days=self.listing_days(c.activities), feed=f"{c.id}/calendar.ics",
+            **self.common(c, 1), days=self.listing_days(acts), feed=f"{c.id}/calendar.ics", full=full,
         )
 
     def district_page(self, c: Campaign, district: str) -> str:
@@ -196,7 +206,11 @@ class Renderer:
     def activity_page(self, a: Activity) -> str:
         c = a.campaign
         url = f"{self.base_url}{c.id}/activities/{a.slug}/"
-        qr = segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff", title="本页二维码")
+        # A fixed mask skips segno's search for the "best" of eight masks (3/4 of its time);
+        # any mask is valid QR and scans the same.
+        qr = segno.make(url, error="m", mask=4, boost_error=False).svg_inline(
+            scale=3, dark="#000", light="#fff", title="本页二维码"
+        )
         return self.template("activity.html").render(
             **self.common(c, 3), a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",

@@ -66,7 +66,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         in_nav = self.build.nav_pages()
         for uri, title in self.build.page_sources().items():
             files.append(File.generated(
-                config, uri, content=f"---\ntitle: {title}\n---\n",
+                # listings are not indexed: each activity has its own entry (added in on_post_build)
+                config, uri, content=f"---\ntitle: {title}\nsearch:\n  exclude: true\n---\n",
                 inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
             ))
         for c in self.build.site.published():
@@ -101,6 +102,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         search = config.plugins.get("material/search") or config.plugins.get("search")
         entries = getattr(getattr(search, "search_index", None), "entries", None)
         segment = getattr(getattr(search, "search_index", None), "_segment_chinese", None)
+        if entries is not None:
+            entries.extend(self.build.campaign_search_entries(segment))
         for c in self.build.site.published():
             shell = self.build.shells.get(c.id)
             if shell is None:

@@ -45,11 +45,18 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
     campaigns: list[Campaign] = []
     if only:
         wanted = {p.resolve() for p in only}
-        dirs = [d for d in dirs if any(w == d.resolve() or d.resolve() in w.parents for w in wanted)]
+        # a path selects the campaigns it is inside of, or that are inside of it (campaigns/, .)
+        dirs = [
+            d for d in dirs
+            if any(w == d.resolve() or d.resolve() in w.parents or w in d.resolve().parents for w in wanted)
+        ]
     for d in dirs:
         c = read_campaign(d, brands, problems)
         if c is not None:
             campaigns.append(c)
+    from .staff import late_additions  # issue 5: warn on activities added after registration closed (git)
+
+    late_additions(root, campaigns, problems)
     if only:
         files = [p.resolve() for p in only]
         keep = {display(p) for p in files if p.is_file()}

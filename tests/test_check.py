@@ -55,7 +55,7 @@ def test_baseline_is_valid(repo: Repo) -> None:
     repo.baseline()
     res = repo.check()
     assert_ok(res)
-    assert "检查了 1 个活动、1 个活动条目：0 个错误，0 个警告" in res.out
+    assert "检查了 1 个活动专题、1 项活动：0 个错误，0 个警告" in res.out
 
 
 def test_output_line_format(repo: Repo) -> None:
@@ -352,7 +352,7 @@ def test_yaml_extension_is_accepted_and_notes_are_ignored(repo: Repo) -> None:
     (repo.cdir / CAMPAIGN_ID / "activities" / "wujin" / ".DS_Store").write_bytes(b"\0")
     res = repo.check()
     assert_ok(res)
-    assert "1 个活动条目" in res.out
+    assert "1 项活动" in res.out
 
 
 def test_other_file_types_in_activities(repo: Repo) -> None:
@@ -846,7 +846,7 @@ def test_distinct_pinned_id_is_accepted(repo: Repo) -> None:
     repo.activity(act(title="第二场", id="kaifangri-jiuming"), name="kaifangri-2")
     res = repo.check()
     assert_ok(res)
-    assert "2 个活动条目" in res.out
+    assert "2 项活动" in res.out
 
 
 def test_pinned_id_must_be_slug(repo: Repo) -> None:
