@@ -40,7 +40,7 @@ lint: setup
 	$(BIN)/ruff check generator tests
 
 golden: setup
-	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py
+	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py -k golden
 
 clean:
 	rm -rf site .site-build-* $(VENV) tests/js/node_modules
