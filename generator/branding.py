@@ -14,6 +14,21 @@ LOGO_DIR = Path("site_theme") / "assets" / "logos"
 LOGO_EXTS = (".svg", ".png", ".jpg", ".webp")
 
 
+HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    """WCAG contrast ratio of white text on this colour (labels are white on the accent)."""
+
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (lum + 0.05)
+
+
 def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand]:
     if not file.exists():
         problems.error(Pos(display), "缺少品牌规则文件 brands.yml：请从示例仓库复制一份")
@@ -32,6 +47,20 @@ def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand
             problems.error(
                 brand.field_pos.get("label", brand.pos), "标签模板只能使用 {year} 和 {edition}", "label"
             )
+        for name in ("primary", "accent"):
+            colour = getattr(brand.colors, name) if brand.colors else None
+            where = brand.field_pos.get("colors", brand.pos)
+            if colour is None:
+                continue
+            if not HEX_RE.match(colour):
+                problems.error(where, f"颜色 {colour} 要写成 #rrggbb，如 #0d5aa7", f"colors.{name}")
+            elif (ratio := contrast_with_white(colour)) < 4.5:
+                problems.error(
+                    where,
+                    f"颜色 {colour} 与白色文字的对比度只有 {ratio:.1f}:1，低于 4.5:1，"
+                    "老年人看不清：请用更深的颜色",
+                    f"colors.{name}",
+                )
         for other in brand.also:
             if other not in brands:
                 problems.error(brand.field_pos["also"], f"没有品牌 {other}{suggest(other, brands)}", "also")

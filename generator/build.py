@@ -6,6 +6,11 @@ the CLI only move what it produces. No MkDocs import.
 
 from __future__ import annotations
 
+import gzip
+import html
+import io
+import multiprocessing
+import os
 import re
 from collections.abc import Callable
 from functools import cached_property
@@ -16,9 +21,7 @@ from .data import open_data, when_text
 from .feeds import build_feeds, changes_feed
 from .history import read_history
 from .model import Activity, Site
-from .pages import Renderer
-
-_TAGS = re.compile(r"<[^>]+>")
+from .pages import Renderer, plain_text
 
 
 class SiteBuild:
@@ -73,6 +76,64 @@ class SiteBuild:
             out.update(open_data(c, self.base_url))
         return out
 
+    @cached_property
+    def all_activities(self) -> list[Activity]:
+        return [a for c in self.site.published() for a in c.activities]
+
+    def write_activity_page(
+        self, a: Activity, site_dir: Path, markers: dict[str, str], segment: Callable[[str], str] | None
+    ) -> dict[str, str]:
+        """Fill the campaign's shell page with one activity, write it, return its search entry."""
+        c = a.campaign
+        page = (
+            self.shells[c.id].replace(markers["title"], html.escape(a.title))
+            .replace(markers["desc"], html.escape(self.renderer.description(a)))
+            .replace(f"activities/{markers['dir']}/", f"activities/{a.slug}/")
+            .replace(markers["body"], self.renderer.activity_page(a))
+        )
+        out = site_dir / c.id / "activities" / a.slug / "index.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+        return self.search_entry(a, segment)
+
+    def write_activity_pages(
+        self, site_dir: Path, markers: dict[str, str], segment: Callable[[str], str] | None, parallel: bool
+    ) -> list[dict[str, str]]:
+        """Every activity page, on every core when there are many (pages are independent, so the
+        output is the same bytes either way). Returns search entries in a stable order."""
+        global _JOB
+        acts = self.all_activities
+        workers = os.cpu_count() or 1
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if not parallel or workers < 2 or len(acts) < 400 or not forkable:
+            return [self.write_activity_page(a, site_dir, markers, segment) for a in acts]
+        size = -(-len(acts) // (workers * 4))
+        chunks = [(i, min(i + size, len(acts))) for i in range(0, len(acts), size)]
+        _JOB = (self, site_dir, markers, segment)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return [e for part in pool.map(_write_chunk, chunks) for e in part]
+        finally:
+            _JOB = None
+
+    def sitemap(self, mkdocs_xml: str, skip: str) -> tuple[bytes, bytes]:
+        """MkDocs' sitemap lists only MkDocs pages; add every activity page (dated by its last
+        change) and drop the shell pages. Returns (sitemap.xml, sitemap.xml.gz) bytes."""
+        blocks = [b for b in re.findall(r"<url>.*?</url>", mkdocs_xml, re.S) if skip not in b]
+        for a in self.all_activities:
+            day = self.history.revision(a.pos.path)[1].date().isoformat()
+            loc = html.escape(f"{self.base_url}{a.campaign.id}/activities/{a.slug}/")
+            blocks.append(f"<url>\n         <loc>{loc}</loc>\n         <lastmod>{day}</lastmod>\n    </url>")
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n    '
+            + "\n    ".join(blocks) + "\n</urlset>\n"
+        ).encode()
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime 0: reproducible bytes
+            gz.write(xml)
+        return xml, buf.getvalue()
+
     def campaign_search_entries(self, segment: Callable[[str], str] | None) -> list[dict[str, str]]:
         """Campaign and district pages, indexed by what they are about (not their listings)."""
         out = []
@@ -82,19 +143,33 @@ class SiteBuild:
             out.append((f"{c.id}/", c.title, " ".join([*facts, *c.districts.values()])))
             for d, name in c.districts.items():
                 out.append((f"{c.id}/{d}/", f"{name}活动安排", f"{c.title} {name}"))
-        seg = segment or (lambda s: s)
-        return [{"location": loc, "title": seg(title), "text": seg(text)} for loc, title, text in out]
+        return [_entry(loc, title, text, segment) for loc, title, text in out]
 
     def search_entry(self, a: Activity, segment: Callable[[str], str] | None) -> dict[str, str]:
         """A search index entry for an activity page (mkdocs-material's index format)."""
         c = a.campaign
         venue = a.venue.name if a.venue else "线上"
         text = " ".join([c.label, when_text(a), c.districts[a.district], venue, a.organizer,
-                         _TAGS.sub(" ", str(self.renderer.env.globals["markdown"](a.description)))])
-        title = a.title
-        if segment:
-            title, text = segment(title), segment(text)
-        return {"location": f"{c.id}/activities/{a.slug}/", "title": title, "text": text}
+                         plain_text(a.description)])
+        return _entry(f"{c.id}/activities/{a.slug}/", a.title, text, segment)
+
+
+# The build being written by forked workers (fork shares the model without pickling it).
+_JOB: tuple[SiteBuild, Path, dict[str, str], Callable[[str], str] | None] | None = None
+
+
+def _write_chunk(bounds: tuple[int, int]) -> list[dict[str, str]]:
+    assert _JOB is not None
+    build, site_dir, markers, segment = _JOB
+    acts = build.all_activities[slice(*bounds)]
+    return [build.write_activity_page(a, site_dir, markers, segment) for a in acts]
+
+
+def _entry(location: str, title: str, text: str, segment: Callable[[str], str] | None) -> dict[str, str]:
+    """mkdocs-material shows search results as HTML, so text from YAML is escaped here."""
+    if segment:
+        title, text = segment(title), segment(text)
+    return {"location": location, "title": html.escape(title), "text": html.escape(text)}
 
 
 def _yaml_str(s: str) -> str:

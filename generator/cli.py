@@ -160,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Bad input never gets here (it is reported as problems); this is a bug in kepu itself.
+        print("内部错误：这是程序的问题，不是数据的问题。请把下面的信息发给维护人员。", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def when_text(a: Activity) -> str:
         text = day(a.first_day) if a.first_day == a.end_value else f"{day(a.first_day)}–{day(a.end_value)}"
     r = a.recurrence
     if r is not None:
-        names = dict(zip("mo tu we th fr sa su".split(), "一二三四五六日", strict=True))
+        names = dict(zip(["mo", "tu", "we", "th", "fr", "sa", "su"], "一二三四五六日", strict=True))
         if r.freq == "daily":
             every = "每天" if r.interval == 1 else f"每{r.interval}天"
         else:

@@ -184,3 +184,16 @@ def _parse_status(out: bytes, prefix: str) -> set[str]:
         if path.startswith(prefix):
             dirty.add(path[len(prefix):])
     return dirty
+
+
+def last_commit_time(root: Path) -> str | None:
+    """Unix time of the last commit as text (for SOURCE_DATE_EPOCH), or None outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%ct"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    stamp = out.stdout.strip()
+    return stamp if out.returncode == 0 and stamp.isdigit() else None

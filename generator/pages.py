@@ -9,7 +9,9 @@ any sub-path and from a local folder); only feeds and QR codes use the absolute 
 from __future__ import annotations
 
 import functools
+import html
 import json
+import re
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +30,7 @@ from .model import Activity, Campaign, Site
 
 TEMPLATES = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
+HOME_LIMIT = 300  # activities behind "today / this week" on the home page
 LISTING_LIMIT = 600  # listing entries (activity × day) above which a campaign page links to districts
 
 # What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
@@ -53,6 +56,21 @@ def sanitize_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def plain_text(description: str | None) -> str:
+    """The description as plain text (sanitised first): for search, meta tags and JSON-LD."""
+    text = html.unescape(_TAG_RE.sub(" ", str(sanitize_markdown(description))))
+    return " ".join(text.split())
+
+
+def inert_json(data: Any) -> Markup:
+    """JSON for a <script> block: <, > and & escaped so no text can end or comment out the block."""
+    text = json.dumps(data, ensure_ascii=False)
+    return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
 
 
 def day_text(d: date) -> str:
@@ -120,7 +138,7 @@ def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
         "url": page_url,
     }
     if a.description:
-        data["description"] = a.description[:300]
+        data["description"] = plain_text(a.description)[:300]
     return data
 
 
@@ -150,7 +168,9 @@ class Renderer:
         from .feeds import subscribe_links
 
         # per-build constants the shared macros need
-        self.env.globals.update(logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url)
+        self.env.globals.update(
+            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url
+        )
 
     def template(self, name: str) -> jinja2.Template:
         if name not in self._templates:
@@ -214,13 +234,19 @@ class Renderer:
         return self.template("activity.html").render(
             **self.common(c, 3), a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",
-            json_ld=Markup(json.dumps(json_ld(a, url), ensure_ascii=False).replace("</", "<\\/")),
+            json_ld=inert_json(json_ld(a, url)),
         )
 
     def home_fragment(self) -> str:
         campaigns = sorted(self.site.published(), key=lambda c: c.span.start, reverse=True)
+        # Only the newest year's campaigns can be "on today" for long; city-level activities
+        # first, so that a national-size campaign does not turn the home page into megabytes.
+        newest = max((c.span.end.year for c in campaigns), default=0)
+        pool = [a for c in campaigns if c.span.end.year >= newest for a in c.activities]
+        if len(pool) > HOME_LIMIT:
+            pool = [a for a in pool if a.level == "city"][:HOME_LIMIT]
         upcoming = sorted(
-            ((d, a) for c in campaigns for a in c.activities for d in a.occurrence_days()),
+            ((d, a) for a in pool for d in a.occurrence_days()),
             key=lambda x: (x[0], x[1].start_key, x[1].campaign.id, x[1].slug),
         )
         return self.template("home.html").render(

@@ -8,20 +8,20 @@ is that shell with its own title and body put in (the mkdocs-material look, at s
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-from mkdocs.config import config_options as c
+from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .build import SiteBuild
+from .history import last_commit_time
 from .validate import read_site
 
 log = logging.getLogger("mkdocs.plugins.kepu")
@@ -31,10 +31,11 @@ SHELL_DESC = "@@KEPU-DESC@@"
 # contains "<h1" so mkdocs-material does not add a second page heading; the body brings its own
 SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
 SHELL_DIR = "_kepu-shell"
+SHELL_MARKERS = {"title": SHELL_TITLE, "desc": SHELL_DESC, "body": SHELL_BODY, "dir": SHELL_DIR}
 
 
 class KepuConfig(Config):
-    root = c.Type(str, default="")  # repository root; default: the folder of mkdocs.yml
+    root = opt.Type(str, default="")  # repository root; default: the folder of mkdocs.yml
 
 
 class KepuPlugin(BasePlugin[KepuConfig]):
@@ -51,11 +52,20 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         except ImportError:
             pass
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
+        if "SOURCE_DATE_EPOCH" not in os.environ:
+            # MkDocs dates the sitemap and footer by the build; date them by the last commit so
+            # that building the same data twice, on any day, gives the same bytes.
+            stamp = last_commit_time(root)
+            if stamp:
+                os.environ["SOURCE_DATE_EPOCH"] = stamp
+                self._epoch_set = True
         site, problems = read_site(root)
         for p in problems.sorted():
             (log.error if p.level == "error" else log.warning)(p.format())
         if problems.errors:
-            raise PluginError(f"活动数据有 {len(problems.errors)} 个错误，网站没有生成。请先运行 kepu check 并修正。")
+            raise PluginError(
+                f"活动数据有 {len(problems.errors)} 个错误，网站没有生成。请先运行 kepu check 并修正。"
+            )
         if not config.site_url:
             raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
         self.build = SiteBuild(site, config.site_url, root)
@@ -74,7 +84,10 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             uri = f"{c.id}/activities/{SHELL_DIR}/index.md"
             files.append(File.generated(
                 config, uri,
-                content=f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\nsearch:\n  exclude: true\n---\n",
+                content=(
+                    f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\n"
+                    "search:\n  exclude: true\n---\n"
+                ),
                 inclusion=InclusionLevel.NOT_IN_NAV,
             ))
         return files
@@ -105,27 +118,32 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         if entries is not None:
             entries.extend(self.build.campaign_search_entries(segment))
         for c in self.build.site.published():
-            shell = self.build.shells.get(c.id)
-            if shell is None:
+            if c.id not in self.build.shells:
                 raise PluginError(f"{c.id}: 活动页模板没有生成")
             shutil.rmtree(site_dir / c.id / "activities" / SHELL_DIR, ignore_errors=True)
-            for a in c.activities:
-                body = self.build.renderer.activity_page(a)
-                page = (
-                    shell.replace(SHELL_TITLE, html.escape(a.title))
-                    .replace(SHELL_DESC, html.escape(self.build.renderer.description(a)))
-                    .replace(f"activities/{SHELL_DIR}/", f"activities/{a.slug}/")
-                    .replace(SHELL_BODY, body)
-                )
-                out = site_dir / c.id / "activities" / a.slug / "index.html"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(page, encoding="utf-8")
-                if entries is not None:
-                    entries.append(self.build.search_entry(a, segment))
+        serving = getattr(self, "command", "build") == "serve"  # keep `kepu serve` in one process
+        pages = self.build.write_activity_pages(site_dir, SHELL_MARKERS, segment, parallel=not serving)
+        if entries is not None:
+            entries.extend(pages)
+        sitemap = site_dir / "sitemap.xml"
+        if sitemap.exists():
+            xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
+            sitemap.write_bytes(xml)
+            (site_dir / "sitemap.xml.gz").write_bytes(gz)
         for rel, data in self.build.extra_files().items():
             out = site_dir / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
+        self._restore_epoch()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._restore_epoch()
+
+    def _restore_epoch(self) -> None:
+        # the date belongs to this build of this repository, not to the whole process
+        if getattr(self, "_epoch_set", False):
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+            self._epoch_set = False
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         # Preview reloads when staff edit YAML or the theme, not only Markdown

@@ -102,7 +102,7 @@ organizer: 请填写主办单位全称
 # «organizer_system»（用于统计科协系统以外的占比）
 # organizer_system: kexie
 # «level»
-# level: {level}
+# level: district
 # «category»。可选：
 {categories}
 category: {category}
@@ -116,7 +116,7 @@ start: {day} 09:00
 end: {day} 11:00
 # «recurrence»。例如每天同一时间、到 {until} 为止：
 # recurrence: {{freq: daily, until: {until}}}
-# 每周二、周四，某天停一次：{{freq: weekly, byday: [tu, th], interval: 1, until: {until}, except: [{until}]}}
+# 每周二、周四，其中一天停办：{{freq: weekly, byday: [tu, th], interval: 1, until: {until}, except: [{skip}]}}
 # «tentative»：时间定下来后删掉这一行
 tentative: true
 # «status»
@@ -209,11 +209,10 @@ def activity_text(root: Path, c: Campaign, district: str, slug: str, title: str 
     file = root / "campaigns" / c.id / "activities" / district / f"{slug}.yml"
     leaves = [cat for cat in c.category_list.values() if not cat.children]
     day = c.period.start
-    level = "city" if district in ("shiqu", "shiji") else "district"
     return _fill(
         ACTIVITY_TEMPLATE, Activity,
         schema=schema_line(file, root, "activity"), campaign=c.title, district=c.districts[district],
-        title=title or "请把这里改成具体的活动名称", level=level, slug=slug, year=c.year,
+        title=title or "请把这里改成具体的活动名称", slug=slug, year=c.year,
         categories="\n".join(f"#   {cat.id}: {cat.name}" for cat in leaves),
         category=leaves[0].id if leaves else "",
         audience_names="、".join(f"{k} {v}" for k, v in c.audiences.items()),
@@ -221,7 +220,8 @@ def activity_text(root: Path, c: Campaign, district: str, slug: str, title: str 
         topic_names=("。可选：" + "、".join(f"{k} {v}" for k, v in c.topics.items())) if c.topics
         else "（本专题没有列出话题）",
         topics=", ".join(list(c.topics)[:1]),
-        day=day, until=min(day + timedelta(6), c.span.end), reg_deadline=day - timedelta(2),
+        day=day, until=(until := min(day + timedelta(6), c.span.end)), skip=min(day + timedelta(5), until),
+        reg_deadline=day - timedelta(2),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
+import functools
 import io
 import os
 import re
@@ -137,8 +138,9 @@ def cell_text(v: Any) -> str:
 # ---- columns --------------------------------------------------------------------------------
 
 # Special keys besides dotted field paths: the time cells, district, online/offline, file name.
-SPECIAL = {"when": "活动时间", "date": "活动日期", "start": "开始时间", "end": "结束时间",
-           "district": "所属区县", "mode": "活动形式", "slug": "活动编号"}
+SPECIAL = {"when": "开始和结束时间（start、end）", "date": "日期", "start": "开始时间", "end": "结束时间",
+           "district": "辖区（名称或编号）", "mode": "线上/线下/线上线下（online、venue）",
+           "slug": "活动编号（文件名）"}
 
 _ALIASES: list[tuple[str, list[str]]] = [
     ("title", ["活动名称", "活动主题", "活动标题", "名称", "活动项目", "项目名称"]),
@@ -431,7 +433,8 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
         elif m := _SEP.match(s, i):
             out.append(("-", None))
         else:
-            raise TimeError(f"无法识别“{text}”中的“{s[i:i + 6]}”：{TIME_HELP}")
+            part = f"中的“{s[i:i + 6]}”" if i else ""
+            raise TimeError(f"无法识别“{text}”{part}：{TIME_HELP}")
         i = m.end()
     return out
 
@@ -787,17 +790,24 @@ def _printable(c: str) -> bool:
     return o not in (0xFFFE, 0xFFFF)
 
 
+@functools.lru_cache(maxsize=8192)
+def _reads_back(s: str) -> bool:
+    try:  # true, no, 9:30, 2022-09-15, 1e3, null …: YAML 1.1 would read something else
+        return yaml.safe_load(s) == s
+    except yaml.YAMLError:
+        return False
+
+
 def _needs_quotes(s: str, flow: bool) -> bool:
     if not s or s != s.strip() or s[0] in _INDICATORS or not all(map(_printable, s)):
         return True
     if ": " in s or " #" in s or s.endswith(":") or "\t" in s:
         return True
+    if re.fullmatch(r"[\d\s().+-]+", s):
+        return True  # phone numbers and platform ids: quoted, as the editing guide recommends
     if flow and any(ch in s for ch in ",[]{}"):
         return True
-    try:  # true, no, 9:30, 2022-09-15, 1e3, null …: YAML 1.1 would read something else
-        return yaml.safe_load(s) != s
-    except yaml.YAMLError:
-        return True
+    return not _reads_back(s)
 
 
 def _quoted(s: str) -> str:
@@ -842,17 +852,34 @@ def _literal_ok(s: str) -> bool:
     )
 
 
+BLOCK_KEYS = {"venue"}  # a venue (name, address, coordinates) reads better one field a line
+# Top-level order as in SPEC.md and the sample files; fields not listed follow in model order.
+ORDER = ["title", "organizer", "co_organizers", "organizer_system", "level", "category", "audiences",
+         "topics", "start", "end", "recurrence", "tentative", "status", "venue", "online", "subtheme",
+         "description", "registration", "contact", "kepuri_id", "id", "report"]
+
+
+def _flow(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(scalar(i, flow=True) for i in v) + "]"
+    return scalar(v, flow=True)
+
+
 def _emit(key: str, v: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(v, dict):
-        if not v:
-            out.append(f"{pad}{key}: {{}}")
-            return
+        flat = all(not isinstance(x, dict | list) or isinstance(x, list) and
+                   all(not isinstance(i, dict | list) for i in x) for x in v.values())
+        if flat and key not in BLOCK_KEYS:  # {freq: daily, until: …} on one line, as staff write it
+            line = f"{pad}{key}: {{" + ", ".join(f"{k}: {_flow(x)}" for k, x in v.items()) + "}"
+            if len(line) <= 100:
+                out.append(line)
+                return
         out.append(f"{pad}{key}:")
         for k, sub in v.items():
             _emit(k, sub, indent + 2, out)
     elif isinstance(v, list):
-        flow = "[" + ", ".join(scalar(i, flow=True) for i in v) + "]"
+        flow = _flow(v)
         if all(not isinstance(i, dict | list) for i in v) and len(pad + key + flow) <= 100:
             out.append(f"{pad}{key}: {flow}")
             return
@@ -891,6 +918,8 @@ def ordered(data: dict[str, Any], cls: Any = Activity) -> dict[str, Any]:
     """Keys in model order (nested too); unknown keys keep their place at the end."""
     hints, keys = _shape(cls)
     out: dict[str, Any] = {}
+    if cls is Activity:
+        keys = {k: keys[k] for k in ORDER if k in keys} | keys
     for key, fld in keys.items():
         if key in data:
             v, sub = data[key], _unoptional(hints[fld.name])
@@ -1112,15 +1141,15 @@ class Importer:
         # every file name counts, valid or not: two files with one name would clash in the URL
         files = adir.rglob("*") if adir.is_dir() else []
         self.taken = {p.stem for p in files if p.suffix in (".yml", ".yaml")} | set(self.existing)
+        self.by_kepuri = {e.kepuri_id: e for e in self.existing.values() if e.kepuri_id}
+        self.by_title = {(e.title, e.first_day): e for e in self.existing.values()}
 
     def target(self, row: Row) -> Existing | None:
+        """The existing activity a row is about: by 活动编号, 全国平台编号, or title and first day."""
         if row.slug:
             return self.existing.get(row.slug)
         kid = row.values.get("kepuri_id")
-        for e in self.existing.values():
-            if (kid and e.kepuri_id == kid) or (e.title == row.title and e.first_day == row.first_day):
-                return e
-        return None
+        return self.by_kepuri.get(kid) or self.by_title.get((row.title, row.first_day))
 
     def run(self, table: Table, header: int, columns: list[Column], reader: RowReader) -> ImportResult:
         res = ImportResult(table)
@@ -1136,6 +1165,10 @@ class Importer:
                 continue
             notes += [Note(number, "warning", w) for w in row.warnings]
             target = None if row.errors else self.target(row)
+            if not row.errors and target is None and row.slug in self.taken:
+                # a file the validator could not read, or a new file an earlier row claimed
+                row.errors.append(f"活动编号 {row.slug} 已经有文件或被前面的行用了，没有覆盖："
+                                  "请用 kepu check 检查那个文件，或换一个编号")
             if not row.errors:
                 self._check_row(row, target, keys, reader)
             if not row.errors:
@@ -1228,6 +1261,8 @@ class Importer:
                 return None
             old = normalize(old)
             new = merge(old, row.values)
+            if "contact" in new and "contact" not in old:
+                new["contact"].setdefault("public", False)
             changed = [k for k in new if k not in old or normalize(old[k]) != normalize(new[k])]
             changed += [k for k in old if k not in new]
             if not changed:
@@ -1306,10 +1341,7 @@ class Importer:
                             res.notes.append(Note(p.row, "error", _explain(prob, cols_by_field, stage)
                                                   + f"（{rel} 未通过校验，没有{verb}）"))
                     res.skipped.add(p.row)
-                    if p.old is None:
-                        (stage / rel).unlink()
-                    else:
-                        _write(stage / rel, p.old)
+                    _undo(stage / rel, p.old)
         for rel, probs in warnings.items():
             res.notes += [Note(pending[rel].row, "warning", _explain(x, cols_by_field, None) + f"（{rel}）")
                           for x in probs]
@@ -1329,10 +1361,7 @@ class Importer:
                 res.notes.append(Note(p.row, "error", _explain(broken[p.rel], cols_by_field, None)
                                       + f"（{p.rel} 写入后校验未通过，已撤销）"))
                 res.skipped.add(p.row)
-                if p.old is None:
-                    (self.root / p.rel).unlink()
-                else:
-                    _write(self.root / p.rel, p.old)
+                _undo(self.root / p.rel, p.old)
                 continue
             (res.updated if p.old is not None else res.written).append(p)
 
@@ -1343,6 +1372,13 @@ def _explain(p: Problem, cols_by_field: dict[str, Column], stage: Path | None) -
     if stage is not None:
         what = what.replace(display(stage) + os.sep, "")
     return f"{col.label}：{what}" if col else what
+
+
+def _undo(path: Path, old: str | None) -> None:
+    if old is None:
+        path.unlink()
+    else:
+        _write(path, old)
 
 
 def _write(path: Path, text: str) -> None:
@@ -1403,9 +1439,9 @@ def run_import(root: Path, file: Path, shown: str, cid: str, *, maps: Iterable[s
 EXPORT_COLUMNS: list[tuple[str, str | None]] = [
     ("活动名称", "title"), ("主办单位", "organizer"), ("承办单位", "co_organizers"),
     ("主办单位类型", "organizer_system"), ("活动级别", "level"), ("所属区县", "district"),
-    ("活动类别", "category"), ("面向人群", "audiences"), ("话题", "topics"),
+    ("活动类别", "category"), ("面向人群", "audiences"), ("话题", "topics"), ("副主题", "subtheme"),
     ("开始时间", "start"), ("结束时间", "end"), ("活动形式", "mode"), ("活动地点", "venue.name"),
-    ("详细地址", "venue.address"), ("活动链接", "online.url"), ("报名链接", "registration.url"),
+    ("详细地址", "venue.address"), ("纬度", "venue.lat"), ("经度", "venue.lng"), ("活动链接", "online.url"), ("报名链接", "registration.url"),
     ("联系人", "contact.name"), ("联系电话", "contact.phone"), ("全国平台编号", "kepuri_id"),
     ("活动状态", "status"), ("活动简介", "description"),
     ("线下参与人数", "report.participants_offline"), ("线上参与人数", "report.participants_online"),
@@ -1424,7 +1460,7 @@ def export_row(a: Activity) -> list[Any]:
         "level": LEVEL_WORDS.get(a.level or "", ""), "district": c.districts.get(a.district, a.district),
         "category": c.category_list[a.category].name if a.category in c.category_list else a.category,
         "audiences": "、".join(c.audiences.get(k, k) for k in a.audiences),
-        "topics": "、".join(c.topics.get(k, k) for k in a.topics),
+        "topics": "、".join(c.topics.get(k, k) for k in a.topics), "subtheme": a.subtheme or "",
         "start": when_text_iso(a.start), "end": when_text_iso(a.end) if a.end is not None else "",
         "mode": MODE_KEYS[a.mode],
         # an online-only activity's 活动地点 is its platform (抖音直播间 …), as import reads it
@@ -1440,6 +1476,9 @@ def export_row(a: Activity) -> list[Any]:
     for key in ("participants_offline", "participants_online", "volunteers"):
         n = getattr(a.report, key) if a.report else None
         get[f"report.{key}"] = n if n is not None else ""
+    for key in ("lat", "lng"):
+        n = getattr(a.venue, key) if a.venue else None
+        get[f"venue.{key}"] = n if n is not None else ""
     return [get[key] for _, key in EXPORT_COLUMNS]
 
 
