@@ -1,0 +1,59 @@
+"""The QR code on each activity page must scan to that page's URL.
+
+The SVG path is read back into a module grid (no image library needed) and decoded with a real
+QR reader, so a wrong offset, run length or quiet zone fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from bs4 import BeautifulSoup
+
+from generator.pages import qr_svg
+
+pytest_plugins = ["site_fixtures"]
+SCALE = 4
+
+
+def decode_svg(svg: str) -> str | None:
+    size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg, re.I).group(1))  # html.parser lowercases it
+    grid = bytearray(b"\xff" * size * size)
+    for x, y, n in re.findall(r"M(\d+) (\d+)\.5h(\d+)", svg):
+        x, y, n = int(x), int(y), int(n)
+        grid[y * size + x : y * size + x + n] = b"\x00" * n
+    # scale up so the reader sees modules of several pixels, as a phone camera would
+    big = bytearray()
+    for y in range(size):
+        row = bytes(b for b in grid[y * size : (y + 1) * size] for _ in range(SCALE))
+        big += row * SCALE
+    img = memoryview(bytes(big)).cast("B", (size * SCALE, size * SCALE))
+    found = zxingcpp.read_barcode(img)
+    return found.text if found else None
+
+
+@pytest.mark.parametrize("url", [
+    "https://kepu.example.cn/2022-changzhou-kepuri/activities/qidong-yishi-kexuejia-jingshen-jiangtang/",
+    "https://kepu.example.cn/a/",
+    "https://kepu.example.cn/" + "x" * 200 + "/",
+])
+def test_qr_svg_scans_to_the_text(url: str):
+    assert decode_svg(str(qr_svg(url))) == url
+
+
+def test_qr_decoder_is_not_fooled_by_a_blank_code():
+    svg = str(qr_svg("https://kepu.example.cn/a/"))
+    assert decode_svg(re.sub(r'd="[^"]*"', 'd=""', svg)) is None
+
+
+def test_every_activity_page_qr_scans_to_its_own_url(built_site: Path):
+    pages = sorted(built_site.glob("*/activities/*/index.html"))
+    assert pages
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        svg = soup.select_one(".kepu-qr svg")
+        assert svg is not None, f"{page}: no QR code"
+        canonical = soup.select_one('link[rel="canonical"]')["href"]
+        assert decode_svg(str(svg)) == canonical, f"{page}: QR does not lead to {canonical}"
