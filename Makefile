@@ -30,7 +30,7 @@ setup-test: setup
 	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi cjk; } || { \
 	  echo "安装 Chromium 和中文字体（Debian 软件包）…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-	@test -d tests/js/node_modules/ical.js || npm install --prefix tests/js --no-audit --no-fund --silent
+	@test -d tests/js/node_modules/ical.js || npm ci --prefix tests/js --no-audit --no-fund --silent
 
 test: setup-test
 	$(BIN)/ruff check generator tests
