@@ -12,7 +12,9 @@ import io
 import multiprocessing
 import os
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ class SiteBuild:
         self.root = root
         self.renderer = Renderer(site, self.base_url, root)
         self.shells: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
             self._bodies[f"{c.id}/index.md"] = lambda c=c: self.renderer.campaign_page(c)
@@ -70,11 +73,24 @@ class SiteBuild:
 
     def extra_files(self) -> dict[str, bytes]:
         """Feeds and open data, keyed by path under the site root."""
-        out = build_feeds(self.site, self.base_url, self.history)
-        out.update(changes_feed(self.site, self.base_url, self.history))
-        for c in self.site.published():
-            out.update(open_data(c, self.base_url))
+        with self.timed("history"):
+            self.history  # noqa: B018 (read git history once, timed on its own)
+        with self.timed("feeds"):
+            out = build_feeds(self.site, self.base_url, self.history)
+            out.update(changes_feed(self.site, self.base_url, self.history))
+        with self.timed("data"):
+            for c in self.site.published():
+                out.update(open_data(c, self.base_url))
         return out
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Phase timings, logged by the plugin: the benchmark reads them."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - start
 
     @cached_property
     def all_activities(self) -> list[Activity]:

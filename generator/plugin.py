@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             if stamp:
                 os.environ["SOURCE_DATE_EPOCH"] = stamp
                 self._epoch_set = True
+        start = time.perf_counter()
         site, problems = read_site(root)
+        read_time = time.perf_counter() - start
         for p in problems.sorted():
             (log.error if p.level == "error" else log.warning)(p.format())
         if problems.errors:
@@ -69,6 +72,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         if not config.site_url:
             raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
         self.build = SiteBuild(site, config.site_url, root)
+        self.build.timings["read"] = read_time
         config.nav = self.build.nav(config.nav)
         return config
 
@@ -122,7 +126,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                 raise PluginError(f"{c.id}: 活动页模板没有生成")
             shutil.rmtree(site_dir / c.id / "activities" / SHELL_DIR, ignore_errors=True)
         serving = getattr(self, "command", "build") == "serve"  # keep `kepu serve` in one process
-        pages = self.build.write_activity_pages(site_dir, SHELL_MARKERS, segment, parallel=not serving)
+        with self.build.timed("activity-pages"):
+            pages = self.build.write_activity_pages(site_dir, SHELL_MARKERS, segment, parallel=not serving)
         if entries is not None:
             entries.extend(pages)
         sitemap = site_dir / "sitemap.xml"
@@ -135,6 +140,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
         self._restore_epoch()
+        for phase, seconds in self.build.timings.items():
+            log.info(f"kepu 用时 {phase} {seconds:.2f}s")
 
     def on_build_error(self, *, error: Exception) -> None:
         self._restore_epoch()

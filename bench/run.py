@@ -1,0 +1,198 @@
+"""Build-time benchmark: kepu build vs Hugo (reference) vs writing the same bytes.
+
+    .venv/bin/python bench/run.py                 # 3,000 and 30,000 activities
+    .venv/bin/python bench/run.py 3000:23 200000:3000
+    .venv/bin/python bench/run.py --smoke         # 60 activities, what the test suite runs
+
+For each size it makes a synthetic campaign (bench/synth.py), times `kepu build` (wall time and
+peak memory of the whole process tree, sampled from /proc), Hugo (Debian's package) building the
+same activity pages with a minimal layout, and writing kepu's output bytes again; then prints a
+table with the ratios. Figures are printed, never asserted: timing belongs here, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synth import make  # noqa: E402
+
+KEPU = ROOT / ".venv" / "bin" / "kepu"
+
+
+def tree_pss_kb(pid: int) -> int:
+    """Proportional set size of a process and its descendants (fork workers share pages)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                m = re.search(r"^Pss:\s+(\d+)", fh.read(), re.M)
+                total += int(m.group(1)) if m else 0
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """(wall seconds, peak MB, stderr) of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    peak = 0
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, tree_pss_kb(proc.pid))
+        time.sleep(0.05)
+    reader.join()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{''.join(err)[-3000:]}")
+    return wall, peak // 1024, "".join(err)
+
+
+def prepare(base: Path, n: int, districts: int) -> Path:
+    repo = base / f"repo-{n}"
+    if repo.exists():
+        shutil.rmtree(repo)
+    make(repo, n, districts)
+    shutil.copy(ROOT / "mkdocs.yml", repo)
+    for sub in ("content", "site_theme"):
+        shutil.copytree(ROOT / sub, repo / sub)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.cn", "commit", "-qm", "bench"],
+        cwd=repo,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_COMMITTER_DATE": "2023-09-01T00:00:00Z",
+            "GIT_AUTHOR_DATE": "2023-09-01T00:00:00Z",
+        },
+    )
+    return repo
+
+
+def hugo_site(repo: Path, out: Path) -> Path | None:
+    """The same activity pages as a minimal Hugo site (title, time, venue, description)."""
+    if not shutil.which("hugo"):
+        return None
+    import yaml
+
+    site = out / "hugo"
+    if site.exists():
+        shutil.rmtree(site)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "content" / "activities").mkdir(parents=True)
+    (site / "hugo.toml").write_text(
+        'baseURL = "https://kepu.example.cn/"\ndisableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n',
+        encoding="utf-8",
+    )
+    (site / "layouts" / "_default" / "single.html").write_text(
+        "<!doctype html><html lang=zh><head><meta charset=utf-8><title>{{ .Title }}</title></head><body>"
+        "<h1>{{ .Title }}</h1><p>{{ .Params.when }}</p><p>{{ .Params.venue }}</p>"
+        "{{ .Content }}</body></html>",
+        encoding="utf-8",
+    )
+    (site / "layouts" / "_default" / "list.html").write_text("<h1>{{ .Title }}</h1>", encoding="utf-8")
+    for f in sorted((repo / "campaigns").glob("*/activities/*/*.yml")):
+        a = yaml.safe_load(f.read_text(encoding="utf-8"))
+        venue = (a.get("venue") or {}).get("name", "线上")
+        front = yaml.safe_dump(
+            {"title": a["title"], "when": str(a["start"]), "venue": venue}, allow_unicode=True
+        )
+        (site / "content" / "activities" / f"{f.stem}.md").write_text(
+            f"---\n{front}---\n{a.get('description', '')}\n", encoding="utf-8"
+        )
+    return site
+
+
+def write_same_bytes(built: Path, dest: Path) -> float:
+    files = [(p.relative_to(built), p.read_bytes()) for p in built.rglob("*") if p.is_file()]
+    if dest.exists():
+        shutil.rmtree(dest)
+    start = time.perf_counter()
+    for rel, data in files:
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    return time.perf_counter() - start
+
+
+def phases(stderr: str) -> dict[str, float]:
+    return {k: float(v) for k, v in re.findall(r"kepu 用时 (\S+) ([\d.]+)s", stderr)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sizes", nargs="*", default=["3000:23", "30000:300"], help="activities:districts")
+    ap.add_argument("--smoke", action="store_true", help="one tiny run, for the test suite")
+    ap.add_argument("--out", default=str(HERE / "out"))
+    args = ap.parse_args()
+    sizes = ["60:5"] if args.smoke else args.sizes
+    base = Path(args.out)
+    base.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for spec in sizes:
+        n, d = (int(x) for x in spec.split(":"))
+        print(f"== {n} activities, {d} districts", flush=True)
+        repo = prepare(base, n, d)
+        site = base / f"site-{n}"
+        wall, peak, err = run([str(KEPU), "build", "-d", str(site)], repo)
+        ph = phases(err)
+        pages = sum(1 for _ in site.rglob("index.html"))
+        size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 2**20
+        search = site / "search" / "search_index.json"
+        search_mb = search.stat().st_size / 2**20 if search.exists() else 0.0
+        hugo = hugo_site(repo, base)
+        h_wall = h_peak = None
+        if hugo is not None:
+            h_wall, h_peak, _ = run(["hugo", "--quiet", "-d", str(base / f"hugo-out-{n}")], hugo)
+        w = write_same_bytes(site, base / f"bytes-{n}")
+        rows.append((n, wall, peak, h_wall, h_peak, w, pages, size_mb, search_mb, ph))
+        if not args.smoke:
+            shutil.rmtree(base / f"bytes-{n}", ignore_errors=True)
+
+    print()
+    print(f"machine: {os.cpu_count()} cores, {os.uname().machine}, Python {sys.version.split()[0]}")
+    print(
+        "| activities | kepu build | peak memory | Hugo (minimal) | ratio to Hugo | same bytes written "
+        "| pages | output | search index | feeds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, wall, peak, h_wall, h_peak, w, pages, size_mb, search_mb, ph in rows:
+        hugo = f"{h_wall:.1f} s, {h_peak} MB" if h_wall is not None else "n/a (apt-get install hugo)"
+        ratio = f"{wall / h_wall:.1f}×" if h_wall else "n/a"
+        feeds = f"{ph['feeds']:.1f} s ({ph['feeds'] / wall:.0%})" if "feeds" in ph else "?"
+        print(
+            f"| {n:,} | {wall:.1f} s | {peak} MB | {hugo} | {ratio} | {w:.1f} s | {pages:,} "
+            f"| {size_mb:.0f} MB | {search_mb:.1f} MB | {feeds} |"
+        )
+    if rows and rows[-1][9]:
+        print("\nphases of the last run:", ", ".join(f"{k} {v:.1f}s" for k, v in rows[-1][9].items()))
+
+
+if __name__ == "__main__":
+    main()
