@@ -1,0 +1,23 @@
+"""The benchmark must keep running: a tiny run of bench/run.py (figures printed, not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke_run_prints_the_table(tmp_path: Path):
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = [line for line in res.stdout.splitlines() if line.startswith("| 60 |")]
+    assert len(rows) == 1, res.stdout
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert cells[1].endswith(" s") and float(cells[1][:-2]) > 0, cells
+    assert int(cells[6].replace(",", "")) >= 60, f"fewer pages than activities: {cells}"
+    assert (tmp_path / "site-60" / "calendar.ics").is_file()
