@@ -19,11 +19,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .data import open_data, when_text
+from .data import open_data
 from .feeds import build_feeds, changes_feed
 from .history import read_history
 from .model import Activity, Site
-from .pages import Renderer, plain_text
+from .pages import Renderer
+from .search import build_index
 
 
 class SiteBuild:
@@ -81,6 +82,8 @@ class SiteBuild:
         with self.timed("data"):
             for c in self.site.published():
                 out.update(open_data(c, self.base_url))
+        with self.timed("search"):
+            out.update(build_index(self.site))
         return out
 
     @contextmanager
@@ -96,10 +99,8 @@ class SiteBuild:
     def all_activities(self) -> list[Activity]:
         return [a for c in self.site.published() for a in c.activities]
 
-    def write_activity_page(
-        self, a: Activity, site_dir: Path, markers: dict[str, str], segment: Callable[[str], str] | None
-    ) -> dict[str, str]:
-        """Fill the campaign's shell page with one activity, write it, return its search entry."""
+    def write_activity_page(self, a: Activity, site_dir: Path, markers: dict[str, str]) -> None:
+        """Fill the campaign's shell page with one activity and write it."""
         c = a.campaign
         page = (
             self.shells[c.id].replace(markers["title"], html.escape(a.title))
@@ -110,25 +111,24 @@ class SiteBuild:
         out = site_dir / c.id / "activities" / a.slug / "index.html"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")
-        return self.search_entry(a, segment)
 
-    def write_activity_pages(
-        self, site_dir: Path, markers: dict[str, str], segment: Callable[[str], str] | None, parallel: bool
-    ) -> list[dict[str, str]]:
+    def write_activity_pages(self, site_dir: Path, markers: dict[str, str], parallel: bool) -> None:
         """Every activity page, on every core when there are many (pages are independent, so the
-        output is the same bytes either way). Returns search entries in a stable order."""
+        output is the same bytes either way)."""
         global _JOB
         acts = self.all_activities
         workers = os.cpu_count() or 1
         forkable = "fork" in multiprocessing.get_all_start_methods()
         if not parallel or workers < 2 or len(acts) < 400 or not forkable:
-            return [self.write_activity_page(a, site_dir, markers, segment) for a in acts]
+            for a in acts:
+                self.write_activity_page(a, site_dir, markers)
+            return
         size = -(-len(acts) // (workers * 4))
         chunks = [(i, min(i + size, len(acts))) for i in range(0, len(acts), size)]
-        _JOB = (self, site_dir, markers, segment)
+        _JOB = (self, site_dir, markers)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return [e for part in pool.map(_write_chunk, chunks) for e in part]
+                pool.map(_write_chunk, chunks)
         finally:
             _JOB = None
 
@@ -150,42 +150,16 @@ class SiteBuild:
             gz.write(xml)
         return xml, buf.getvalue()
 
-    def campaign_search_entries(self, segment: Callable[[str], str] | None) -> list[dict[str, str]]:
-        """Campaign and district pages, indexed by what they are about (not their listings)."""
-        out = []
-        for c in self.site.published():
-            facts = [c.label, c.region, c.theme.text if c.theme and c.theme.text else "",
-                     c.subtheme.text if c.subtheme and c.subtheme.text else ""]
-            out.append((f"{c.id}/", c.title, " ".join([*facts, *c.districts.values()])))
-            for d, name in c.districts.items():
-                out.append((f"{c.id}/{d}/", f"{name}活动安排", f"{c.title} {name}"))
-        return [_entry(loc, title, text, segment) for loc, title, text in out]
-
-    def search_entry(self, a: Activity, segment: Callable[[str], str] | None) -> dict[str, str]:
-        """A search index entry for an activity page (mkdocs-material's index format)."""
-        c = a.campaign
-        venue = a.venue.name if a.venue else "线上"
-        text = " ".join([c.label, when_text(a), c.districts[a.district], venue, a.organizer,
-                         plain_text(a.description)])
-        return _entry(f"{c.id}/activities/{a.slug}/", a.title, text, segment)
-
 
 # The build being written by forked workers (fork shares the model without pickling it).
-_JOB: tuple[SiteBuild, Path, dict[str, str], Callable[[str], str] | None] | None = None
+_JOB: tuple[SiteBuild, Path, dict[str, str]] | None = None
 
 
-def _write_chunk(bounds: tuple[int, int]) -> list[dict[str, str]]:
+def _write_chunk(bounds: tuple[int, int]) -> None:
     assert _JOB is not None
-    build, site_dir, markers, segment = _JOB
-    acts = build.all_activities[slice(*bounds)]
-    return [build.write_activity_page(a, site_dir, markers, segment) for a in acts]
-
-
-def _entry(location: str, title: str, text: str, segment: Callable[[str], str] | None) -> dict[str, str]:
-    """mkdocs-material shows search results as HTML, so text from YAML is escaped here."""
-    if segment:
-        title, text = segment(title), segment(text)
-    return {"location": location, "title": html.escape(title), "text": html.escape(text)}
+    build, site_dir, markers = _JOB
+    for a in build.all_activities[slice(*bounds)]:
+        build.write_activity_page(a, site_dir, markers)
 
 
 def _yaml_str(s: str) -> str:

@@ -84,7 +84,6 @@ def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(message)s")
-    logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
         config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
         build(config)

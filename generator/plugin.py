@@ -18,7 +18,7 @@ from typing import Any
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .build import SiteBuild
@@ -46,12 +46,6 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self.command = command
 
     def on_config(self, config: Any) -> Any:
-        try:  # jieba (used by the search plugin) logs its dictionary loading at DEBUG to stderr
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-        except ImportError:
-            pass
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
         if "SOURCE_DATE_EPOCH" not in os.environ:
             # MkDocs dates the sitemap and footer by the build; date them by the last commit so
@@ -80,8 +74,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         in_nav = self.build.nav_pages()
         for uri, title in self.build.page_sources().items():
             files.append(File.generated(
-                # listings are not indexed: each activity has its own entry (added in on_post_build)
-                config, uri, content=f"---\ntitle: {title}\nsearch:\n  exclude: true\n---\n",
+                config, uri, content=f"---\ntitle: {title}\n---\n",
                 inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
             ))
         for c in self.build.site.published():
@@ -89,8 +82,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             files.append(File.generated(
                 config, uri,
                 content=(
-                    f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\n"
-                    "search:\n  exclude: true\n---\n"
+                    f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\n---\n"
                 ),
                 inclusion=InclusionLevel.NOT_IN_NAV,
             ))
@@ -113,23 +105,15 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             self.build.shells[uri.split("/", 1)[0]] = output
         return output
 
-    @event_priority(50)  # before the search plugin writes its index, so activities are in it
     def on_post_build(self, *, config: Any) -> None:
         site_dir = Path(config.site_dir)
-        search = config.plugins.get("material/search") or config.plugins.get("search")
-        entries = getattr(getattr(search, "search_index", None), "entries", None)
-        segment = getattr(getattr(search, "search_index", None), "_segment_chinese", None)
-        if entries is not None:
-            entries.extend(self.build.campaign_search_entries(segment))
         for c in self.build.site.published():
             if c.id not in self.build.shells:
                 raise PluginError(f"{c.id}: 活动页模板没有生成")
             shutil.rmtree(site_dir / c.id / "activities" / SHELL_DIR, ignore_errors=True)
         serving = getattr(self, "command", "build") == "serve"  # keep `kepu serve` in one process
         with self.build.timed("activity-pages"):
-            pages = self.build.write_activity_pages(site_dir, SHELL_MARKERS, segment, parallel=not serving)
-        if entries is not None:
-            entries.extend(pages)
+            self.build.write_activity_pages(site_dir, SHELL_MARKERS, parallel=not serving)
         sitemap = site_dir / "sitemap.xml"
         if sitemap.exists():
             xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")

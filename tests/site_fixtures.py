@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 import shutil
 import threading
@@ -212,3 +213,26 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hostilesite") / "site"
     assert build_site(repo, out, quiet=True), "the hostile description must not stop the build"
     return out
+
+
+# -- the chunked search index (generator/search.py) ----------------------------------------------
+
+
+def search_docs(site: Path) -> list[list[str]]:
+    """Every search document in id order: [url, title, when, where, label, status]."""
+    manifest = json.loads((site / "search" / "manifest.json").read_text(encoding="utf-8"))
+    docs: list[list[str]] = []
+    for k in range(0, manifest["count"], manifest["docsPerShard"]):
+        shard = site / "search" / "d" / f"{k // manifest['docsPerShard']:x}.json"
+        docs += json.loads(shard.read_text(encoding="utf-8"))
+    assert len(docs) == manifest["count"]
+    return docs
+
+
+def search_page(visit, word: str):
+    """Open the search page for a word, as a visitor arriving from the toolbar link would."""
+    page = visit.go("search/")
+    page.fill("input[name=q]", word)
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".kepu-search__link, .kepu-search__note:has-text('没有找到')", timeout=10_000)
+    return page

@@ -19,6 +19,7 @@ pytest.register_assert_rewrite("site_fixtures")
 from site_fixtures import (  # noqa: E402
     HOSTILE_CAMPAIGN,
     HOSTILE_SLUG,
+    search_page,
     serve,
 )
 
@@ -170,12 +171,8 @@ def test_pages_load_cleanly_and_never_leave_localhost(visit: Visit, site_model: 
         page = visit.go(path)
         page.wait_for_load_state("networkidle")
         no_horizontal_scroll(page)
-    # the search loads a worker and the index: open it and search once
-    page = visit.go(f"{c.id}/")
-    page.click("label.md-header__button[for='__search']")
-    page.fill("input.md-search__input", "科普")
-    page.press("input.md-search__input", "End")
-    page.wait_for_selector("a.md-search-result__link", timeout=10_000)
+    # the search fetches index shards: search once
+    page = search_page(visit, "科普")
     page.wait_for_load_state("networkidle")
     assert visit.requests, "no requests were recorded"
     assert not visit.outside(), "requests left 127.0.0.1:\n  " + "\n  ".join(sorted(set(visit.outside())))
@@ -408,21 +405,41 @@ def test_text_contrast_at_least_4_5(visit: Visit, site_model: Site):
 # -- search ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("word", ["讲解大赛", "剧本杀"])
+@pytest.mark.parametrize("word", ["讲解大赛", "剧本杀", "白茶"])
 def test_search_finds_a_chinese_word(visit: Visit, site_model: Site, word: str):
     hits = [a for c in site_model.published() for a in c.activities if word in a.title]
     assert len(hits) == 1, f"pick a word in exactly one activity title; {word!r} is in {len(hits)}"
     a = hits[0]
-    page = visit.go(f"{CAMPAIGN}/")
-    page.click("label.md-header__button[for='__search']")
-    box = page.locator("input.md-search__input")
-    box.fill(word)
-    box.press("End")  # material reacts to key events; an IME commit ends with one too
-    target = f"a.md-search-result__link[href*='/{a.campaign.id}/activities/{a.slug}/']"
+    page = search_page(visit, word)
+    target = f"a.kepu-search__link[href*='/{a.campaign.id}/activities/{a.slug}/']"
     page.wait_for_selector(target, timeout=10_000)
-    first = page.locator("a.md-search-result__link").first.get_attribute("href")
+    first = page.locator("a.kepu-search__link").first.get_attribute("href")
     assert f"/activities/{a.slug}/" in first, f"the activity is not the first result for {word}: {first}"
-    assert a.title[:4] in page.locator(target).first.inner_text().replace("\u200b", "")
+    assert a.title[:4] in page.locator(target).first.inner_text()
+    assert "?q=" in page.url, "the search is not shareable as a URL"
+    page.locator(target).first.click()
+    page.wait_for_load_state()
+    heading = page.locator("h1").first.inner_text()
+    assert heading.endswith(a.title), "the result link does not open the activity"
+
+
+def test_search_downloads_little(visit: Visit, built_site: Path):
+    """What a visitor downloads for a search: the manifest and a few shards, not the whole index."""
+    total_index = sum(p.stat().st_size for p in (built_site / "search").rglob("*.json"))
+    sizes: list[int] = []
+    visit.page.on("response", lambda r: "/search/" in r.url and r.url.endswith(".json")
+                  and sizes.append(len(r.body())))
+    search_page(visit, "科学家精神")
+    visit.page.wait_for_load_state("networkidle")
+    assert sizes, "the search fetched no index files"
+    assert sum(sizes) < 1_000_000
+    assert sum(sizes) <= total_index
+    # (that a large site's search fetches only part of its index is tested in test_search.py)
+
+
+def test_search_says_when_nothing_is_found(visit: Visit):
+    page = search_page(visit, "不存在的活动名称甲乙丙")
+    assert "没有找到" in page.locator("#kepu-search-results").inner_text()
 
 
 # -- print -------------------------------------------------------------------------------------------------
@@ -488,13 +505,10 @@ def test_hostile_activity_runs_no_script(browser, hostile_build: Path):
                 try { return JSON.parse(s.textContent)['@type']; } catch (e) { return String(e); }
             }""")
             whole = page.locator(".md-footer").count() == 1 and page.locator(".kepu-share").count() == 1
-            page = v.go(f"{HOSTILE_CAMPAIGN}/")
-            page.click("label.md-header__button[for='__search']")
-            page.fill("input.md-search__input", "预选赛")
-            page.press("input.md-search__input", "End")
-            page.wait_for_selector(f"a.md-search-result__link[href*='{HOSTILE_SLUG}']", timeout=10_000)
+            page = search_page(v, "预选赛")
+            page.wait_for_selector(f"a.kepu-search__link[href*='{HOSTILE_SLUG}']", timeout=10_000)
             page.wait_for_timeout(300)
-            result_imgs = page.locator(".md-search-result img").count()
+            result_imgs = page.locator("#kepu-search-results img").count()
         finally:
             v.close()
     assert not dialogs, f"script ran: alert({dialogs})"

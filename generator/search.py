@@ -1,0 +1,145 @@
+"""Step 5d, search: a chunked Chinese search index that stays small for the visitor at any size.
+
+mkdocs-material's index is one JSON file every visitor downloads whole (10 MB at 3,000
+activities); Pagefind took 4 s per 1,000 pages and gigabytes at national size. This index splits
+Chinese text into overlapping character pairs (bigrams, as Lucene's CJK analyser does, so no
+dictionary is needed and new words are found) and writes them into hash-addressed shards. A query
+fetches the manifest, one shard per distinct term, and one document shard for the first results:
+well under 1 MB whatever the size of the site. site_theme/assets/kepu-search.js is the reader; the
+tokeniser and hash below must match it exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass
+
+from .data import when_text
+from .model import Site
+from .pages import plain_text
+
+TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+DOCS_PER_SHARD = 200
+SHARD_TARGET = 48_000  # bytes of postings per term shard, roughly
+MAX_SHARDS = 4096
+
+
+def tokens(text: str, unigrams: bool = False) -> set[str]:
+    """Terms of a text: bigrams of Chinese runs (a lone character stays itself) and ASCII words.
+    ``unigrams`` also adds single characters (used for titles, so one-character queries work)."""
+    out: set[str] = set()
+    for run in TOKEN_RE.findall(unicodedata.normalize("NFKC", text).lower()):
+        if run[0] < "\u3400":  # ASCII word
+            out.add(run)
+            continue
+        if len(run) == 1:
+            out.add(run)
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+        if unigrams:
+            out.update(run)
+    return out
+
+
+def shard_of(term: str, shards: int) -> int:
+    """FNV-1a over the characters' code points (all terms are in the BMP, as JS charCodeAt)."""
+    h = 0x811C9DC5
+    for ch in term:
+        h = ((h ^ ord(ch)) * 0x01000193) & 0xFFFFFFFF
+    return h % shards
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+@dataclass
+class Doc:
+    url: str  # relative to the site root
+    title: str
+    when: str
+    where: str
+    label: str
+    status: str
+
+
+def documents(site: Site) -> list[tuple[Doc, str, str]]:
+    """(doc, title, body text) in result order: campaigns newest first, then their districts and
+    activities by date, so the smallest ids are the most useful hits."""
+    out: list[tuple[Doc, str, str]] = []
+    for c in sorted(site.published(), key=lambda c: c.span.start, reverse=True):
+        span = f"{c.period.start.month}月{c.period.start.day}日–{c.period.end.month}月{c.period.end.day}日"
+        theme = c.theme.text if c.theme and c.theme.text else ""
+        out.append((Doc(f"{c.id}/", c.title, span, c.region, c.label, "campaign"),
+                    c.title, " ".join([c.region, theme, c.label])))
+        for d, name in c.districts.items():
+            out.append((Doc(f"{c.id}/{d}/", f"{name}活动安排", span, name, c.label, "district"),
+                        f"{name} {c.title}", ""))
+        for a in c.activities:
+            cat = c.category_list.get(a.category)
+            where = a.venue.name if a.venue else "线上"
+            body = " ".join([
+                c.districts[a.district], where, (a.venue.address or "") if a.venue else "", a.organizer,
+                " ".join(a.co_organizers), cat.name if cat else "",
+                " ".join(c.audiences.get(k, "") for k in a.audiences),
+                " ".join(c.topics.get(k, "") for k in a.topics), a.subtheme or "", plain_text(a.description),
+            ])
+            doc = Doc(f"{c.id}/activities/{a.slug}/", a.title, when_text(a),
+                      f"{c.districts[a.district]} · {where}", c.label, a.status)
+            out.append((doc, a.title, body))
+    return out
+
+
+def build_index(site: Site) -> dict[str, bytes]:
+    """Every search file, keyed by path under the site root (search/…)."""
+    docs = documents(site)
+    postings: dict[str, array] = {}
+    for i, (_, title, body) in enumerate(docs):
+        for term in tokens(title, unigrams=True) | tokens(body):
+            ids = postings.get(term)
+            if ids is None:
+                postings[term] = ids = array("I")
+            ids.append(i)
+    n = len(docs)
+    # Terms in most documents say nothing about which one is wanted and would be the largest
+    # downloads: they are listed as stop terms and skipped by the reader.
+    limit = max(2000, min(n // 4, 30_000))
+    stop = sorted(t for t, ids in postings.items() if len(ids) > limit)
+    for t in stop:
+        del postings[t]
+    total = sum(len(ids) for ids in postings.values()) * 3 + sum(len(t) * 3 + 6 for t in postings)
+    shards = 1
+    while shards < MAX_SHARDS and total / shards > SHARD_TARGET:
+        shards *= 2
+    buckets: list[dict[str, str]] = [{} for _ in range(shards)]
+    for term in sorted(postings):
+        ids = postings[term]
+        prev = 0
+        parts = []
+        for i in ids:  # ascending by construction: store gaps, base 36
+            parts.append(_b36(i - prev))
+            prev = i
+        buckets[shard_of(term, shards)][term] = ",".join(parts)
+    out: dict[str, bytes] = {}
+
+    def dump(data: object) -> bytes:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    for k, bucket in enumerate(buckets):
+        out[f"search/t/{k:x}.json"] = dump(bucket)
+    for k in range(0, n, DOCS_PER_SHARD):
+        chunk = docs[k : k + DOCS_PER_SHARD]
+        part = [[d.url, d.title, d.when, d.where, d.label, d.status] for d, _, _ in chunk]
+        out[f"search/d/{k // DOCS_PER_SHARD:x}.json"] = dump(part)
+    out["search/manifest.json"] = dump(
+        {"version": 1, "count": n, "shards": shards, "docsPerShard": DOCS_PER_SHARD, "stop": stop}
+    )
+    return out
