@@ -164,8 +164,7 @@ def main() -> None:
         ph = phases(err)
         pages = sum(1 for _ in site.rglob("index.html"))
         size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 2**20
-        search = site / "search" / "search_index.json"
-        search_mb = search.stat().st_size / 2**20 if search.exists() else 0.0
+        search_mb = sum(p.stat().st_size for p in (site / "search").rglob("*.json")) / 2**20
         hugo = hugo_site(repo, base)
         h_wall = h_peak = None
         if hugo is not None:

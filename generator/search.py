@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from .data import when_text
 from .model import Site
-from .pages import plain_text
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 DOCS_PER_SHARD = 200
@@ -90,7 +89,7 @@ def documents(site: Site) -> list[tuple[Doc, str, str]]:
                 c.districts[a.district], where, (a.venue.address or "") if a.venue else "", a.organizer,
                 " ".join(a.co_organizers), cat.name if cat else "",
                 " ".join(c.audiences.get(k, "") for k in a.audiences),
-                " ".join(c.topics.get(k, "") for k in a.topics), a.subtheme or "", plain_text(a.description),
+                " ".join(c.topics.get(k, "") for k in a.topics), a.subtheme or "", a.description or "",
             ])
             doc = Doc(f"{c.id}/activities/{a.slug}/", a.title, when_text(a),
                       f"{c.districts[a.district]} · {where}", c.label, a.status)
