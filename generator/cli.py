@@ -113,10 +113,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import MkDocsException
 
     root = find_root()
-    serve(config_file=str(_mkdocs_config(root)), dev_addr=args.dev_addr, livereload=True)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        serve(config_file=str(_mkdocs_config(root)), dev_addr=args.dev_addr, livereload=True)
+    except MkDocsException as err:
+        print(f"错误: {err}\n预览没有启动。", file=sys.stderr)
+        return 1
     return 0
 
 

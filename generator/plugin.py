@@ -20,9 +20,11 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
+from watchdog.events import FileSystemEventHandler
 
 from .build import SiteBuild
 from .history import last_commit_time
+from .preview import refresh_activity
 from .validate import read_site
 
 log = logging.getLogger("mkdocs.plugins.kepu")
@@ -107,6 +109,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
 
     def on_post_build(self, *, config: Any) -> None:
         site_dir = Path(config.site_dir)
+        self.site_dir = site_dir
         for c in self.build.site.published():
             if c.id not in self.build.shells:
                 raise PluginError(f"{c.id}: 活动页模板没有生成")
@@ -137,9 +140,37 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             self._epoch_set = False
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
-        # Preview reloads when staff edit YAML or the theme, not only Markdown
+        # Preview reloads when staff edit YAML or the theme, not only Markdown. An edited activity
+        # file is shown at once (preview.refresh_activity), then the full rebuild follows.
         root = self.build.root
-        for sub in ("campaigns", "site_theme"):
-            if (root / sub).is_dir():
-                server.watch(str(root / sub))
+        if (root / "site_theme").is_dir():
+            server.watch(str(root / "site_theme"))
+        if (root / "campaigns").is_dir():
+            handler = FileSystemEventHandler()
+            handler.on_any_event = lambda event: self._preview(server, event)  # type: ignore[method-assign]
+            server.observer.schedule(handler, str(root / "campaigns"), recursive=True)
         return server
+
+    def _preview(self, server: Any, event: Any) -> None:
+        if event.is_directory:
+            return
+        # editors save in place (modified) or write a temporary file and rename it (moved)
+        target = getattr(event, "dest_path", "") or event.src_path
+        if event.event_type in ("modified", "moved", "created") and getattr(self, "site_dir", None):
+            started = time.perf_counter()
+            try:
+                found = refresh_activity(self.build, Path(target), self.site_dir, SHELL_MARKERS)
+            except Exception as err:  # never let the preview thread die; the full rebuild reports
+                log.warning(f"快速预览失败（将完整重建）：{err}")
+                found = None
+            if found is not None:
+                for p in found.sorted():
+                    (log.error if p.level == "error" else log.warning)(p.format())
+                if not found.errors:
+                    log.info(f"已更新 {target}（{(time.perf_counter() - started) * 1000:.0f} ms）")
+                    with server._epoch_cond:  # MkDocs' live reload: browsers reload on a newer epoch
+                        server._wanted_epoch = server._visible_epoch = time.monotonic_ns()
+                        server._epoch_cond.notify_all()
+        with server._rebuild_cond:  # and the full rebuild, so listings and feeds catch up
+            server._want_rebuild = True
+            server._rebuild_cond.notify_all()
