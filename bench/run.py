@@ -177,6 +177,7 @@ def main() -> None:
             h_wall, h_peak, _ = run(["hugo", "--quiet", "-d", str(base / f"hugo-out-{n}")], hugo)
         w = write_same_bytes(site, base / f"bytes-{n}")
         rows.append((n, wall, peak, h_wall, h_peak, w, pages, size_mb, search_mb, ph))
+        print(f"   kepu {wall:.1f} s {peak} MB; hugo {h_wall} s; phases {ph}", flush=True)
         if not args.smoke:
             shutil.rmtree(base / f"bytes-{n}", ignore_errors=True)
 
