@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import open_data
-from .feeds import build_feeds, changes_feed
+from .feeds import changes_feed, iter_feeds
 from .history import read_history
 from .model import Activity, Site
 from .pages import Renderer
@@ -33,6 +33,9 @@ class SiteBuild:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.root = root
         self.renderer = Renderer(site, self.base_url, root)
+        for c in site.campaigns:  # positions only serve error messages: free them (≈7 KB each)
+            for a in c.activities:
+                a.field_pos = {}
         self.shells: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self._bodies: dict[str, Callable[[], str]] = {}
@@ -72,19 +75,26 @@ class SiteBuild:
     def history(self) -> Any:
         return read_history(self.root)
 
-    def extra_files(self) -> dict[str, bytes]:
-        """Feeds and open data, keyed by path under the site root."""
+    def extra_files(self) -> Iterator[tuple[str, bytes]]:
+        """Feeds, open data and the search index as (path under the site root, bytes), one at a
+        time so that a national site never holds all of them in memory."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
-        with self.timed("feeds"):
-            out = build_feeds(self.site, self.base_url, self.history)
-            out.update(changes_feed(self.site, self.base_url, self.history))
-        with self.timed("data"):
-            for c in self.site.published():
-                out.update(open_data(c, self.base_url))
-        with self.timed("search"):
-            out.update(build_index(self.site))
-        return out
+        yield from self._timed_items("feeds", iter_feeds(self.site, self.base_url, self.history))
+        changes = changes_feed(self.site, self.base_url, self.history)
+        yield from self._timed_items("feeds", iter(changes.items()))
+        for c in self.site.published():
+            yield from self._timed_items("data", iter(open_data(c, self.base_url).items()))
+        yield from self._timed_items("search", iter(build_index(self.site).items()))
+
+    def _timed_items(self, phase: str, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+        """Time only the making of each item, not the writing the consumer does in between."""
+        while True:
+            with self.timed(phase):
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
 
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:

@@ -13,7 +13,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -398,8 +398,13 @@ def _calendar(
 
 def build_feeds(site: Site, base_url: str, history: History) -> dict[str, bytes]:
     """Every .ics file of the site, keyed by its path relative to the site root."""
+    return dict(iter_feeds(site, base_url, history))
+
+
+def iter_feeds(site: Site, base_url: str, history: History) -> Iterator[tuple[str, bytes]]:
+    """Every .ics file as (path, bytes), one at a time: a national site's feeds add up to
+    gigabytes, so the writer stores each before the next is made."""
     ctx = _Context(base_url, history)
-    out: dict[str, bytes] = {}
     campaigns = site.published()
     everything: list[_Built] = []
     for c in campaigns:
@@ -411,21 +416,23 @@ def build_feeds(site: Site, base_url: str, history: History) -> dict[str, bytes]
         intro = f"{c.label}：{c.title}。主题：{theme_text(c)}。{period}。"
 
         def feed(path: str, part: str, desc: str, url: str, acts: Iterable[Activity],
-                 c: Campaign = c, zones: Zones = zones, built: dict = built) -> None:
+                 c: Campaign = c, zones: Zones = zones, built: dict = built) -> tuple[str, bytes]:
             name = f"{c.title} · {part}" if part else c.title
-            out[path] = _calendar(ctx, path, name, desc, url, c.timezone, zones,
-                                  [built[id(a)] for a in acts])
+            events = [built[id(a)] for a in acts]
+            return path, _calendar(ctx, path, name, desc, url, c.timezone, zones, events)
 
-        feed(f"{c.id}/calendar.ics", "", intro + "活动变更和取消会自动同步到订阅的日历。", home, c.activities)
+        synced = "活动变更和取消会自动同步到订阅的日历。"
+        yield feed(f"{c.id}/calendar.ics", "", intro + synced, home, c.activities)
+        groups = c.activities_by_district()
         for did, dname in c.districts.items():
-            feed(f"{c.id}/{did}/calendar.ics", dname, f"{intro}{dname}的活动。", f"{home}{did}/",
-                 c.district_activities(did))
+            yield feed(f"{c.id}/{did}/calendar.ics", dname, f"{intro}{dname}的活动。", f"{home}{did}/",
+                 groups[did])
         for cat in c.category_list.values():
             members = {cat.id, *cat.children}  # a parent's feed holds its children's activities
-            feed(f"{c.id}/categories/{cat.id}.ics", cat.name, f"{intro}{cat.name}。", home,
+            yield feed(f"{c.id}/categories/{cat.id}.ics", cat.name, f"{intro}{cat.name}。", home,
                  [a for a in c.activities if a.category in members])
         for a in c.activities:
-            feed(f"{c.id}/activities/{a.slug}.ics", _line(a.title), f"{c.label} · {_line(a.title)}",
+            yield feed(f"{c.id}/activities/{a.slug}.ics", _line(a.title), f"{c.label} · {_line(a.title)}",
                  ctx.page(a), [a])
     zones: Zones = {
         tzid: _years(c for c in campaigns if c.timezone == tzid) for tzid in {c.timezone for c in campaigns}
@@ -435,9 +442,8 @@ def build_feeds(site: Site, base_url: str, history: History) -> dict[str, bytes]
     counts = Counter(c.timezone for c in campaigns for _ in c.activities)
     main_tz = min(zones, key=lambda z: (-counts[z], z))  # X-WR-TIMEZONE takes one: the busiest
     desc = "、".join(c.title for c in campaigns) or "暂无已发布的活动"
-    out["calendar.ics"] = _calendar(ctx, "calendar.ics", SITE_FEED_NAME, desc, ctx.base, main_tz, zones,
+    yield "calendar.ics", _calendar(ctx, "calendar.ics", SITE_FEED_NAME, desc, ctx.base, main_tz, zones,
                                     everything)
-    return out
 
 
 def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:

@@ -191,6 +191,14 @@ class Campaign:
     def district_activities(self, district: str) -> list[Activity]:
         return [a for a in self.activities if a.district == district]
 
+    def activities_by_district(self) -> dict[str, list[Activity]]:
+        """All districts at once: asking district_activities for each of 3,000 districts would
+        cost activities × districts."""
+        out: dict[str, list[Activity]] = {d: [] for d in self.districts}
+        for a in self.activities:
+            out.setdefault(a.district, []).append(a)
+        return out
+
 
 # ---- activity files -------------------------------------------------------------------------
 

@@ -190,6 +190,7 @@ class Renderer:
             markdown=sanitize_markdown, quote=quote,
         )
         self._templates: dict[str, jinja2.Template] = {}
+        self._groups: dict[str, dict[str, list[Activity]]] = {}
         from .feeds import subscribe_links
 
         # per-build constants the shared macros need
@@ -236,10 +237,13 @@ class Renderer:
             acts = [a for a in acts if a.level == "city"]
         return self.template("campaign.html").render(
             **self.common(c, 1), days=self.listing_days(acts), feed=f"{c.id}/calendar.ics", full=full,
+            counts={d: len(v) for d, v in c.activities_by_district().items()},
         )
 
     def district_page(self, c: Campaign, district: str) -> str:
-        acts = c.district_activities(district)
+        if c.id not in self._groups:  # grouped once per build, not once per district
+            self._groups[c.id] = c.activities_by_district()
+        acts = self._groups[c.id][district]
         return self.template("district.html").render(
             **self.common(c, 2), district=district, district_name=c.districts[district],
             days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",

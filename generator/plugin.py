@@ -122,7 +122,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
             sitemap.write_bytes(xml)
             (site_dir / "sitemap.xml.gz").write_bytes(gz)
-        for rel, data in self.build.extra_files().items():
+        for rel, data in self.build.extra_files():
             out = site_dir / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
