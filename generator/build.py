@@ -81,11 +81,11 @@ class SiteBuild:
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
         yield from self._timed_items("feeds", iter_feeds(self.site, self.base_url, self.history))
-        changes = changes_feed(self.site, self.base_url, self.history)
-        yield from self._timed_items("feeds", iter(changes.items()))
+        changes = _lazy(lambda: changes_feed(self.site, self.base_url, self.history))
+        yield from self._timed_items("feeds", changes)
         for c in self.site.published():
-            yield from self._timed_items("data", iter(open_data(c, self.base_url).items()))
-        yield from self._timed_items("search", iter(build_index(self.site).items()))
+            yield from self._timed_items("data", _lazy(lambda c=c: open_data(c, self.base_url)))
+        yield from self._timed_items("search", _lazy(lambda: build_index(self.site)))
 
     def _timed_items(self, phase: str, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
         """Time only the making of each item, not the writing the consumer does in between."""
@@ -159,6 +159,11 @@ class SiteBuild:
         with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime 0: reproducible bytes
             gz.write(xml)
         return xml, buf.getvalue()
+
+
+def _lazy(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """Items of a dict made on first use, so that making it is timed with its items."""
+    yield from make().items()
 
 
 # The build being written by forked workers (fork shares the model without pickling it).
