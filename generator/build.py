@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import html
 import io
-import multiprocessing
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ from .feeds import changes_feed, iter_feeds
 from .history import read_history
 from .model import Activity, Site
 from .pages import Renderer
+from .parallel import fork_map
 from .search import build_index
 
 
@@ -125,22 +124,12 @@ class SiteBuild:
     def write_activity_pages(self, site_dir: Path, markers: dict[str, str], parallel: bool) -> None:
         """Every activity page, on every core when there are many (pages are independent, so the
         output is the same bytes either way)."""
-        global _JOB
         acts = self.all_activities
-        workers = os.cpu_count() or 1
-        forkable = "fork" in multiprocessing.get_all_start_methods()
-        if not parallel or workers < 2 or len(acts) < 400 or not forkable:
+        if parallel:
+            fork_map(lambda a: self.write_activity_page(a, site_dir, markers), acts)
+        else:
             for a in acts:
                 self.write_activity_page(a, site_dir, markers)
-            return
-        size = -(-len(acts) // (workers * 4))
-        chunks = [(i, min(i + size, len(acts))) for i in range(0, len(acts), size)]
-        _JOB = (self, site_dir, markers)
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pool.map(_write_chunk, chunks)
-        finally:
-            _JOB = None
 
     def sitemap(self, mkdocs_xml: str, skip: str) -> tuple[bytes, bytes]:
         """MkDocs' sitemap lists only MkDocs pages; add every activity page (dated by its last
@@ -164,17 +153,6 @@ class SiteBuild:
 def _lazy(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
     """Items of a dict made on first use, so that making it is timed with its items."""
     yield from make().items()
-
-
-# The build being written by forked workers (fork shares the model without pickling it).
-_JOB: tuple[SiteBuild, Path, dict[str, str]] | None = None
-
-
-def _write_chunk(bounds: tuple[int, int]) -> None:
-    assert _JOB is not None
-    build, site_dir, markers = _JOB
-    for a in build.all_activities[slice(*bounds)]:
-        build.write_activity_page(a, site_dir, markers)
 
 
 def _yaml_str(s: str) -> str:
