@@ -70,6 +70,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self.build = SiteBuild(site, config.site_url, root)
         self.build.timings["read"] = read_time
         config.nav = self.build.nav(config.nav)
+        self._mkdocs_started = time.perf_counter()
         return config
 
     def on_files(self, files: Files, *, config: Any) -> Files:
@@ -108,6 +109,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         return output
 
     def on_post_build(self, *, config: Any) -> None:
+        # MkDocs' own part: theme, nav, campaign/district/stats pages, static files
+        now = time.perf_counter()
+        self.build.timings["mkdocs"] = now - getattr(self, "_mkdocs_started", now)
         site_dir = Path(config.site_dir)
         self.site_dir = site_dir
         for c in self.build.site.published():
