@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from bs4 import BeautifulSoup
 
 from generator.cli import build_site
 from generator.model import Activity, Campaign, Site
@@ -699,3 +700,31 @@ def test_draft_campaign_is_not_published(draft_build: tuple[Path, str, str]):
     home = soup_of(out / "index.html")
     titles = [text_of(a) for a in home.select(".kepu-campaign-card a")]
     assert titles and all("常州" not in t for t in titles), titles
+
+
+def test_changing_brands_yml_changes_the_site_without_code(tmp_path: Path):
+    """The label, logos and colours come from brands.yml only: edit it, rebuild, see it."""
+    cid = "2023-jiujiang-kepuri"
+    repo = copy_repo(tmp_path / "repo", [cid])
+    brands = repo / "campaigns" / "brands.yml"
+    text = brands.read_text(encoding="utf-8")
+    text = text.replace('label: "{year}年全国科普日活动"', 'label: "{year}年全国科普日·鸠江试点活动"', 1)
+    text = text.replace("{id: kepu-zhongguo, name: 科普中国}", "{id: kepu-zhongguo, name: 科普中国新标识}", 1)
+    brands.write_text(text, encoding="utf-8")
+    (repo / "site_theme" / "assets" / "logos").mkdir(parents=True, exist_ok=True)
+    (repo / "site_theme" / "assets" / "logos" / "quanguo-kepuri.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40"/></svg>',
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    assert build_site(repo, out, quiet=True)
+    page = next((out / cid / "activities").glob("*/index.html"))
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one(".kepu-label").get_text(strip=True) == "2023年全国科普日·鸠江试点活动"
+    logo = soup.select_one('img.kepu-logo[alt="全国科普日"]')
+    assert logo["src"].endswith("assets/logos/quanguo-kepuri.svg")
+    assert (out / "assets" / "logos" / "quanguo-kepuri.svg").is_file(), "the logo image is not published"
+    badges = [b.get_text(strip=True) for b in soup.select(".kepu-logo--text")]
+    assert "科普中国新标识" in badges
+    feed = (out / cid / "calendar.ics").read_bytes().decode("utf-8").replace("\r\n ", "")
+    assert "2023年全国科普日·鸠江试点活动" in feed
