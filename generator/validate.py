@@ -17,6 +17,7 @@ from . import branding
 from .convert import INVALID, SLUG_RE, Converter, slug_hint, suggest
 from .load import read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
+from .parallel import fork_map
 from .problems import Pos, Problems
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
@@ -91,11 +92,21 @@ def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
     branding.apply(campaign, brands, problems)
     adir = d / "activities"
     if adir.is_dir():
-        for path in sorted(adir.rglob("*")):
-            if path.is_file():
-                a = read_activity(path, adir, campaign, brands, problems)
-                if a is not None:
-                    campaign.activities.append(a)
+        files = sorted(p for p in adir.rglob("*") if p.is_file())
+
+        def read_one(path: Path) -> tuple[Activity | None, list]:
+            found = Problems()
+            a = read_activity(path, adir, campaign, brands, found)
+            if a is not None:
+                a.campaign = None  # sent back without a copy of the campaign; reattached below
+            return a, found.items
+
+        # reading and checking a file is independent of the others: both cores for big campaigns
+        for a, items in fork_map(read_one, files, min_items=1000):
+            problems.items.extend(items)
+            if a is not None:
+                a.campaign = campaign
+                campaign.activities.append(a)
     check_ids(campaign, problems)
     campaign.activities.sort(key=lambda a: (a.start_key, a.district, a.slug))
     return campaign
