@@ -120,7 +120,7 @@ def hugo_site(repo: Path, out: Path) -> Path | None:
     )
     (site / "layouts" / "_default" / "list.html").write_text("<h1>{{ .Title }}</h1>", encoding="utf-8")
     for f in sorted((repo / "campaigns").glob("*/activities/*/*.yml")):
-        a = yaml.safe_load(f.read_text(encoding="utf-8"))
+        a = yaml.load(f.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         venue = (a.get("venue") or {}).get("name", "线上")
         front = yaml.safe_dump(
             {"title": a["title"], "when": str(a["start"]), "venue": venue}, allow_unicode=True
