@@ -7,6 +7,7 @@ byte-identical with one core or many.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -32,9 +33,13 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 400) 
         return [fn(x) for x in items]
     size = -(-len(items) // (workers * 4))
     _JOB = (fn, items)
+    # Objects that exist before the fork are moved out of the collector's reach, so a worker's
+    # garbage collection does not write to (and so copy) every page of the shared model.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_run, [(i, min(i + size, len(items))) for i in range(0, len(items), size)])
     finally:
         _JOB = None
+        gc.unfreeze()
     return [r for part in parts for r in part]

@@ -24,6 +24,7 @@ from .problems import Pos, Problems
 RESERVED_DISTRICTS = {"activities", "categories", "stats", "assets", "search", "calendar", "changes", "print"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
+CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
 
 
 def display(path: Path) -> str:
@@ -99,6 +100,9 @@ def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
             a = read_activity(path, adir, campaign, brands, found)
             if a is not None:
                 a.campaign = None  # sent back without a copy of the campaign; reattached below
+                # the file's own checks are done: keep only the positions later, cross-file checks
+                # name (about 7 KB an activity otherwise, which adds up at national size)
+                a.field_pos = {k: v for k, v in a.field_pos.items() if k in CROSS_FILE_FIELDS}
             return a, found.items
 
         # reading and checking a file is independent of the others: both cores for big campaigns
