@@ -11,7 +11,7 @@ import typing
 from datetime import date
 from typing import Any, Literal, Union
 
-from .convert import SLUG_RE, _shape
+from .convert import SLUG_RE, _shape, is_required
 from .model import Activity, Campaign, Slug, Url, When
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{1,2}-\d{1,2}$"}
@@ -61,7 +61,7 @@ def object_schema(cls: Any) -> dict[str, Any]:
         prop = type_schema(hints[fld.name])
         prop["description"] = fld.metadata["doc"]
         props[key] = prop
-        if fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
+        if is_required(fld):
             required.append(key)
     out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
