@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .problems import Problems
+from .staff import add_commands
 from .validate import read_site
 
 
@@ -148,12 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schema", "输出活动文件的 JSON Schema（供编辑器提示）", cmd_schema)
     p.add_argument("kind", nargs="?", choices=["campaign", "activity"], default="activity")
     p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")
-    try:  # staff workflow commands (import, export, new, stats, codeowners) live in their own module
-        from .staff import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(add)
+    add_commands(add)  # staff workflow: import, export, new, stats, codeowners (staff.py)
     return parser
 
 

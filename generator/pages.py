@@ -230,20 +230,23 @@ class Renderer:
     def campaign_page(self, c: Campaign) -> str:
         """The whole programme by day; a large campaign lists its city-level activities and
         sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
-        acts = c.activities
-        total = sum(len(a.occurrence_days()) for a in acts)
-        full = total <= LISTING_LIMIT
+        days = self.listing_days(c.activities)
+        full = sum(len(acts) for _, acts in days) <= LISTING_LIMIT
         if not full:
-            acts = [a for a in acts if a.level == "city"]
+            days = self.listing_days([a for a in c.activities if a.level == "city"])
         return self.template("campaign.html").render(
-            **self.common(c, 1), days=self.listing_days(acts), feed=f"{c.id}/calendar.ics", full=full,
-            counts={d: len(v) for d, v in c.activities_by_district().items()},
+            **self.common(c, 1), days=days, feed=f"{c.id}/calendar.ics", full=full,
+            counts={d: len(v) for d, v in self.grouped(c).items()},
         )
 
-    def district_page(self, c: Campaign, district: str) -> str:
-        if c.id not in self._groups:  # grouped once per build, not once per district
+    def grouped(self, c: Campaign) -> dict[str, list[Activity]]:
+        """Activities by district, grouped once per build (not once per district page)."""
+        if c.id not in self._groups:
             self._groups[c.id] = c.activities_by_district()
-        acts = self._groups[c.id][district]
+        return self._groups[c.id]
+
+    def district_page(self, c: Campaign, district: str) -> str:
+        acts = self.grouped(c)[district]
         return self.template("district.html").render(
             **self.common(c, 2), district=district, district_name=c.districts[district],
             days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",
