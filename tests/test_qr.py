@@ -21,9 +21,21 @@ SCALE = 4
 def decode_svg(svg: str) -> str | None:
     size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg, re.I).group(1))  # html.parser lowercases it
     grid = bytearray(b"\xff" * size * size)
-    for x, y, n in re.findall(r"M(\d+) (\d+)\.5h(\d+)", svg):
-        x, y, n = int(x), int(y), int(n)
-        grid[y * size + x : y * size + x + n] = b"\x00" * n
+    # a small interpreter for the path commands a stroked QR path may use: M/m move (absolute/
+    # relative), H/h draw a horizontal stroke one module high (absolute/relative)
+    path = re.search(r'<path[^>]* d="([^"]*)"', svg).group(1)
+    x = y = 0.0
+    for cmd, args in re.findall(r"([MmHh])([^MmHh]*)", path):
+        nums = [float(v) for v in re.findall(r"-?[\d.]+", args)]
+        if cmd in "Mm":
+            dx, dy = nums[0], nums[1]
+            x, y = (dx, dy) if cmd == "M" else (x + dx, y + dy)
+            continue
+        end = nums[0] if cmd == "H" else x + nums[0]
+        row = int(y)  # strokes run along the middle (.5) of their row
+        for col in range(int(min(x, end)), int(max(x, end))):
+            grid[row * size + col] = 0
+        x = end
     # scale up so the reader sees modules of several pixels, as a phone camera would
     big = bytearray()
     for y in range(size):
