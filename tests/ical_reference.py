@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Event, vUri
+from icalendar import Event, Parameters, vText, vUri
+from icalendar.parser import Contentline
+from icalendar.parser.string import _foldline, _unescape_char
 
 from generator.feeds import (
     _WEEKDAYS,
@@ -103,3 +105,18 @@ def reference_vevent(a: Activity, ctx: _Context) -> Event:
 def reference_bytes(a: Activity, ctx: _Context) -> bytes:
     return to_ical(reference_vevent(a, ctx))
 
+
+
+def reference_header(data: bytes) -> bytes:
+    """The calendar properties of a feed, unescaped by icalendar and written again by its
+    property writer: equal bytes mean our escaping and folding are icalendar's."""
+    out = [b"BEGIN:VCALENDAR\r\n"]
+    head = data[: data.index(b"BEGIN:VTIMEZONE")].decode().replace("\r\n ", "").split("\r\n")
+    for line in head[1:]:
+        name, raw = line.split(":", 1)
+        if name in ("REFRESH-INTERVAL;VALUE=DURATION", "X-PUBLISHED-TTL"):
+            break
+        value = vUri(raw) if name in ("URL", "SOURCE") else vText(_unescape_char(raw))
+        out.append(_foldline(Contentline.from_parts(name, Parameters({}), value, sorted=False)).encode())
+        out.append(b"\r\n")
+    return b"".join(out)

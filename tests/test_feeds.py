@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
-from ical_reference import reference_bytes
+from ical_reference import reference_bytes, reference_header
 from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
@@ -360,6 +360,10 @@ def test_events_match_icalendar(builds: dict[str, Build], tmp_path: Path) -> Non
                 assert blocks[uid(a.slug, c.id)] == expected
                 compared += 1
     assert compared > 450
+    for b in [*builds.values(), synth]:
+        for path, data in b.ics.items():
+            head = data[: data.index(b"REFRESH-INTERVAL")]
+            assert head == reference_header(data), path
 
 
 def test_every_feed_parses_in_icaljs(icaljs: dict[str, dict], all_ics: dict[str, bytes],
