@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .data import when_text
 from .model import Site
+from .parallel import fork_map
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 DOCS_PER_SHARD = 200
@@ -30,13 +31,15 @@ def tokens(text: str, unigrams: bool = False) -> set[str]:
     """Terms of a text: bigrams of Chinese runs (a lone character stays itself) and ASCII words.
     ``unigrams`` also adds single characters (used for titles, so one-character queries work)."""
     out: set[str] = set()
-    for run in TOKEN_RE.findall(unicodedata.normalize("NFKC", text).lower()):
+    if not unicodedata.is_normalized("NFKC", text):  # the check is much cheaper than normalising
+        text = unicodedata.normalize("NFKC", text)
+    for run in TOKEN_RE.findall(text.lower()):
         if run[0] < "\u3400":  # ASCII word
             out.add(run)
             continue
         if len(run) == 1:
             out.add(run)
-        out.update(run[i : i + 2] for i in range(len(run) - 1))
+        out.update(map(str.__add__, run, run[1:]))  # the pairs, made in C rather than a loop
         if unigrams:
             out.update(run)
     return out
@@ -58,6 +61,15 @@ def _b36(n: int) -> str:
         out = digits[r] + out
         if not n:
             return out
+
+
+_B36 = [_b36(i) for i in range(36 * 36)]  # gaps are mostly small: look them up
+
+
+def _gaps(ids: array) -> str:
+    """Ascending ids as comma-separated gaps in base 36."""
+    prev = [0, *ids[:-1]]
+    return ",".join([_B36[g] if g < 1296 else _b36(g) for g in map(int.__sub__, ids, prev)])
 
 
 @dataclass
@@ -97,17 +109,36 @@ def documents(site: Site) -> list[tuple[Doc, str, str]]:
     return out
 
 
-def build_index(site: Site) -> dict[str, bytes]:
-    """Every search file, keyed by path under the site root (search/…)."""
-    docs = documents(site)
+def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict[str, array]:
+    """Term → ascending ids of the documents docs[start:end] it occurs in."""
     postings: dict[str, array] = {}
-    for i, (_, title, body) in enumerate(docs):
+    for i in range(*bounds):
+        _, title, body = docs[i]
         for term in tokens(title, unigrams=True) | tokens(body):
             ids = postings.get(term)
             if ids is None:
                 postings[term] = ids = array("I")
             ids.append(i)
+    return postings
+
+
+def build_index(site: Site) -> dict[str, bytes]:
+    """Every search file, keyed by path under the site root (search/…)."""
+    docs = documents(site)
     n = len(docs)
+    # Tokenising is per document, so large sites do it on every core, a block of documents per
+    # task; blocks are merged in order, so every id list stays ascending.
+    step = 500
+    blocks = fork_map(lambda b: _postings(docs, b), [(k, min(k + step, n)) for k in range(0, n, step)],
+                      min_items=2)
+    postings = blocks[0] if blocks else {}
+    for block in blocks[1:]:
+        for term, ids in block.items():
+            have = postings.get(term)
+            if have is None:
+                postings[term] = ids
+            else:
+                have.extend(ids)
     # Terms in most documents say nothing about which one is wanted and would be the largest
     # downloads: they are listed as stop terms and skipped by the reader.
     limit = max(2000, min(n // 4, 30_000))
@@ -118,22 +149,19 @@ def build_index(site: Site) -> dict[str, bytes]:
     shards = 1
     while shards < MAX_SHARDS and total / shards > SHARD_TARGET:
         shards *= 2
-    buckets: list[dict[str, str]] = [{} for _ in range(shards)]
+    buckets: list[list[str]] = [[] for _ in range(shards)]
     for term in sorted(postings):
-        ids = postings[term]
-        prev = 0
-        parts = []
-        for i in ids:  # ascending by construction: store gaps, base 36
-            parts.append(_b36(i - prev))
-            prev = i
-        buckets[shard_of(term, shards)][term] = ",".join(parts)
+        buckets[shard_of(term, shards)].append(term)
     out: dict[str, bytes] = {}
 
     def dump(data: object) -> bytes:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
-    for k, bucket in enumerate(buckets):
-        out[f"search/t/{k:x}.json"] = dump(bucket)
+    def shard(terms: list[str]) -> bytes:
+        return dump({t: _gaps(postings[t]) for t in terms})
+
+    for k, data in enumerate(fork_map(shard, buckets, min_items=64)):
+        out[f"search/t/{k:x}.json"] = data
     for k in range(0, n, DOCS_PER_SHARD):
         chunk = docs[k : k + DOCS_PER_SHARD]
         part = [[d.url, d.title, d.when, d.where, d.label, d.status] for d, _, _ in chunk]
