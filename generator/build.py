@@ -104,6 +104,15 @@ class SiteBuild:
         finally:
             self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - start
 
+    def set_shell(self, campaign_id: str, page: str) -> None:
+        """Keep the MkDocs-rendered shell page of a campaign, squeezed: the theme's templates
+        indent generously, and a third of every activity page was blank lines and indentation
+        (a gigabyte at national size). Runs of whitespace with a line break become one line break,
+        which renders the same outside <pre> and <textarea>; a shell with either is kept as is."""
+        if "<pre" not in page and "<textarea" not in page:
+            page = _SQUEEZE.sub("\n", page)
+        self.shells[campaign_id] = page
+
     @cached_property
     def all_activities(self) -> list[Activity]:
         return [a for c in self.site.published() for a in c.activities]
@@ -148,6 +157,9 @@ class SiteBuild:
         with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime 0: reproducible bytes
             gz.write(xml)
         return xml, buf.getvalue()
+
+
+_SQUEEZE = re.compile(r"[ \t\r]*\n\s*")
 
 
 def _lazy(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:

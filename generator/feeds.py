@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Component, Parameters, Timezone, vDuration, vText
@@ -441,18 +441,46 @@ def iter_feeds(site: Site, base_url: str, history: History) -> Iterator[tuple[st
                                     everything)
 
 
+class _Escapes(dict[int, str]):
+    """Code point → its percent-encoding as urllib's quote/quote_plus (safe="") write it, filled
+    on first use, so that ``str.translate`` escapes a whole string in C: urllib looks up every
+    UTF-8 byte in Python, which was a fifth of the time of an activity page."""
+
+    def __init__(self, plus: bool):
+        super().__init__()
+        self.plus = plus
+
+    def __missing__(self, code: int) -> str:
+        out = quote_plus(chr(code), safe="") if self.plus else quote(chr(code), safe="")
+        self[code] = out
+        return out
+
+
+_ESCAPE, _ESCAPE_PLUS = _Escapes(plus=False), _Escapes(plus=True)
+
+
+def quote_all(text: str) -> str:
+    """``urllib.parse.quote(text, safe="")``, faster."""
+    return text.translate(_ESCAPE)
+
+
+def query(params: dict[str, str]) -> str:
+    """``urllib.parse.urlencode(params)``, faster."""
+    return "&".join(f"{k.translate(_ESCAPE_PLUS)}={v.translate(_ESCAPE_PLUS)}" for k, v in params.items())
+
+
 def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:
     """Ways to subscribe to ``feed_url`` (an http(s) URL): webcal:// opens the system calendar
     (Apple, Thunderbird, most Android apps), Google and Outlook take the feed by URL."""
     parts = urlsplit(feed_url)
     webcal = urlunsplit(("webcal", *parts[1:]))
-    outlook = f"https://outlook.live.com/calendar/0/addfromweb?url={quote(feed_url, safe='')}"
+    outlook = f"https://outlook.live.com/calendar/0/addfromweb?url={quote_all(feed_url)}"
     if name:
-        outlook += f"&name={quote(name, safe='')}"
+        outlook += f"&name={quote_all(name)}"
     return {
         "webcal": webcal,
         "https": feed_url,
-        "google": f"https://calendar.google.com/calendar/r?cid={quote(webcal, safe='')}",
+        "google": f"https://calendar.google.com/calendar/r?cid={quote_all(webcal)}",
         "outlook": outlook,
     }
 

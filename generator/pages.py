@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import cmarkgfm
 import jinja2
@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from . import branding
 from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
+from .feeds import query
 from .model import Activity, Campaign, Site
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -112,7 +113,7 @@ def amap_link(a: Activity) -> str | None:
     if v is None or v.lat is None or v.lng is None:
         return None
     # 高德 URI API: opens the app on phones, the web map elsewhere (coordinates are GCJ-02)
-    return "https://uri.amap.com/marker?" + urlencode(
+    return "https://uri.amap.com/marker?" + query(
         {"position": f"{v.lng},{v.lat}", "name": v.name, "coordinate": "gaode", "callnative": "1"}
     )
 
@@ -125,7 +126,7 @@ def google_calendar_link(a: Activity, page_url: str) -> str:
     else:
         dates = f"{a.first_day:%Y%m%d}/{(a.end_value + timedelta(1)):%Y%m%d}"
     where = a.venue.name + (f" {a.venue.address}" if a.venue.address else "") if a.venue else ""
-    return "https://calendar.google.com/calendar/render?" + urlencode({
+    return "https://calendar.google.com/calendar/render?" + query({
         "action": "TEMPLATE", "text": a.title, "dates": dates, "ctz": a.campaign.timezone,
         "details": f"{a.campaign.label}\n{page_url}", "location": where or (a.online.url if a.online else ""),
     })
@@ -196,6 +197,7 @@ class Renderer:
         )
         self._templates: dict[str, jinja2.Template] = {}
         self._groups: dict[str, dict[str, list[Activity]]] = {}
+        self._brands: dict[tuple[str, str], tuple[Markup, Markup]] = {}
         from .feeds import subscribe_links
 
         # per-build constants the shared macros need
@@ -260,12 +262,26 @@ class Renderer:
     def stats_page(self, c: Campaign) -> str:
         return self.template("stats.html").render(**self.common(c, 2), s=campaign_stats(c))
 
+    def brand_parts(self, c: Campaign, root: str) -> tuple[Markup, Markup]:
+        """The campaign's brand block and style attribute, rendered once rather than per page."""
+        key = (c.id, root)
+        if key not in self._brands:
+            parts = self.env.from_string(
+                '{% from "_macros.html" import brand, brand_style %}'
+                '{{ brand_style(c) }}\0{{ brand(c, root) }}'
+            ).render(c=c, root=root)
+            style, block = parts.split("\0")
+            self._brands[key] = Markup(style), Markup(block)
+        return self._brands[key]
+
     def activity_page(self, a: Activity) -> str:
         c = a.campaign
         url = f"{self.base_url}{c.id}/activities/{a.slug}/"
         qr = qr_svg(url)
+        style, block = self.brand_parts(c, "../../../")
         return self.template("activity.html").render(
-            **self.common(c, 3), a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
+            **self.common(c, 3), brand_style=style, brand_block=block,
+            a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",
             json_ld=inert_json(json_ld(a, url)),
         )

@@ -105,7 +105,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
         uri = page.file.src_uri
         if uri.endswith(f"/{SHELL_DIR}/index.md"):
-            self.build.shells[uri.split("/", 1)[0]] = output
+            self.build.set_shell(uri.split("/", 1)[0], output)
         return output
 
     def on_post_build(self, *, config: Any) -> None:

@@ -709,3 +709,16 @@ def test_vtimezone_covers_campaign_years(fixture_build: Build) -> None:
     (tz,) = cal.timezones
     assert tz["COMMENT"] == "This timezone only works from 2023-01-01 to 2024-01-01."
     assert timedelta(hours=8) == tz.walk("STANDARD")[0]["TZOFFSETTO"].td
+
+
+def test_fast_url_escaping_matches_urllib() -> None:
+    """feeds.quote_all and feeds.query replace urllib's quote/urlencode for speed; same output."""
+    from urllib.parse import quote, urlencode
+
+    rnd = random.Random(20230916)
+    alphabet = list("aZ9 ,;:/?&=+%#~._-！“”科普😀é\n\t")
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(40)))
+        assert feeds.quote_all(text) == quote(text, safe=""), text
+        params = {"a b": text, "text": text[::-1]}
+        assert feeds.query(params) == urlencode(params), text
