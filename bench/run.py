@@ -168,6 +168,10 @@ def main() -> None:
         print(f"== {n} activities, {d} districts", flush=True)
         repo = prepare(base, n, d)
         site = base / f"site-{n}"
+        # both tools start from an empty output folder: removing the previous run's site is not
+        # part of building one
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(base / f"hugo-out-{n}", ignore_errors=True)
         wall, peak, err = run([str(KEPU), "build", "-d", str(site)], repo)
         ph = phases(err)
         pages = sum(1 for _ in site.rglob("index.html"))

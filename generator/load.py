@@ -142,7 +142,8 @@ def _convert(node: Node, loader: _Loader, problems: Problems) -> YNode:
     if isinstance(node, ScalarNode):
         plain = not node.style  # PyYAML says None for plain scalars, libyaml says ""
         try:
-            value = loader.construct_object(node, deep=True)
+            # a string is its text: skip PyYAML's constructor machinery for the commonest case
+            value = node.value if node.tag == _STR else loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as err:
             raise LoadError(pos, _syntax_message(err)) from None
         except yaml.YAMLError as err:
@@ -186,7 +187,39 @@ def _key_value(knode: ScalarNode, loader: _Loader) -> Any:
         return knode.value
 
 
-_FastLoader = getattr(yaml, "CSafeLoader", None)
+_STR = "tag:yaml.org,2002:str"
+
+
+class _CachedResolver(yaml.resolver.Resolver):
+    """The implicit tag of a plain scalar depends only on its text: remember it for short texts
+    (keys, dates, ids repeat across thousands of files), since PyYAML tries its regular
+    expressions in Python for every scalar the C parser reports."""
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode or len(value) > 40:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < 50_000:  # bounded: titles and addresses are unique
+                self._tags[key] = tag
+        return tag
+
+
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser
+
+    class _FastLoader(CParser, yaml.constructor.SafeConstructor, _CachedResolver):  # type: ignore[no-redef]
+        """yaml.CSafeLoader with the cached resolver."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _CachedResolver.__init__(self)
 
 
 def _fast_ok(text: str) -> bool:
