@@ -33,11 +33,11 @@ setup-test: setup
 	@test -d tests/js/node_modules/ical.js || npm ci --prefix tests/js --no-audit --no-fund --silent
 
 test: setup-test
-	$(BIN)/ruff check generator tests
+	$(BIN)/ruff check generator tests bench
 	$(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check generator tests
+	$(BIN)/ruff check generator tests bench
 
 golden: setup
 	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py -k golden
