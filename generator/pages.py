@@ -202,8 +202,10 @@ class Renderer:
 
         # per-build constants the shared macros need
         self.env.globals.update(
-            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url
+            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url,
+            listing_item=self.listing_item,
         )
+        self._items: dict[tuple[int, str], Markup] = {}
 
     def template(self, name: str) -> jinja2.Template:
         if name not in self._templates:
@@ -217,6 +219,22 @@ class Renderer:
             for logo in c.all_logos:
                 out[logo.id] = branding.logo_file(self.root, logo)
         return out
+
+    def listing_item(self, a: Activity, root: str) -> Markup:
+        """An activity's entry in a listing (the ``item`` macro), rendered once per page: an
+        activity on seven days of the programme is listed seven times, the same each time."""
+        key = (id(a), root)
+        html = self._items.get(key)
+        if html is None:
+            html = self._items[key] = Markup(self.template("_macros.html").module.item(a, root))
+        return html
+
+    def _listing_page(self, name: str, **context: Any) -> str:
+        self._items.clear()  # only one page's entries are kept
+        try:
+            return self.template(name).render(**context)
+        finally:
+            self._items.clear()
 
     def feed_url(self, path: str) -> str:
         return self.base_url + path
@@ -241,8 +259,8 @@ class Renderer:
         full = sum(len(acts) for _, acts in days) <= LISTING_LIMIT
         if not full:
             days = self.listing_days([a for a in c.activities if a.level == "city"])
-        return self.template("campaign.html").render(
-            **self.common(c, 1), days=days, feed=f"{c.id}/calendar.ics", full=full,
+        return self._listing_page(
+            "campaign.html", **self.common(c, 1), days=days, feed=f"{c.id}/calendar.ics", full=full,
             counts={d: len(v) for d, v in self.grouped(c).items()},
         )
 
@@ -254,8 +272,8 @@ class Renderer:
 
     def district_page(self, c: Campaign, district: str) -> str:
         acts = self.grouped(c)[district]
-        return self.template("district.html").render(
-            **self.common(c, 2), district=district, district_name=c.districts[district],
+        return self._listing_page(
+            "district.html", **self.common(c, 2), district=district, district_name=c.districts[district],
             days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",
         )
 
