@@ -9,18 +9,21 @@ from __future__ import annotations
 import gzip
 import html
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from .data import open_data
 from .feeds import changes_feed, iter_feeds
 from .history import read_history
-from .model import Activity, Site
+from .model import Activity, Campaign, Site
 from .pages import Renderer
 from .parallel import fork_map
 from .search import build_index
@@ -41,17 +44,23 @@ class SiteBuild:
         for c in site.published():
             self._bodies[f"{c.id}/index.md"] = lambda c=c: self.renderer.campaign_page(c)
             self._bodies[f"{c.id}/stats/index.md"] = lambda c=c: self.renderer.stats_page(c)
-            for d in c.districts:
-                self._bodies[f"{c.id}/{d}/index.md"] = lambda c=c, d=d: self.renderer.district_page(c, d)
 
     def page_sources(self) -> dict[str, str]:
-        """Generated MkDocs pages: source URI → title (as a YAML string for front matter)."""
+        """Generated MkDocs pages: source URI → title (as a YAML string for front matter).
+        District and activity pages are filled into shell pages instead (see plugin.py)."""
         out: dict[str, str] = {}
         for c in self.site.published():
             out[f"{c.id}/index.md"] = _yaml_str(c.title)
             out[f"{c.id}/stats/index.md"] = _yaml_str("活动统计")
-            for d, name in c.districts.items():
-                out[f"{c.id}/{d}/index.md"] = _yaml_str(f"{name}活动安排")
+        return out
+
+    def shell_dirs(self, shell: str) -> dict[str, str]:
+        """Where the shell pages go (shell key → folder): one per campaign for its activity
+        pages and one for its district pages, each at the depth of the pages filled from it."""
+        out: dict[str, str] = {}
+        for c in self.site.published():
+            out[f"{c.id}/activities"] = f"{c.id}/activities/{shell}"
+            out[c.id] = f"{c.id}/{shell}"
         return out
 
     def nav_pages(self) -> set[str]:
@@ -117,36 +126,79 @@ class SiteBuild:
     def all_activities(self) -> list[Activity]:
         return [a for c in self.site.published() for a in c.activities]
 
-    def write_activity_page(self, a: Activity, site_dir: Path, markers: dict[str, str]) -> None:
-        """Fill the campaign's shell page with one activity and write it."""
-        c = a.campaign
+    def _fill(self, key: str, markers: dict[str, str], url_dir: str, title: str, desc: str,
+              body: str, out: Path) -> None:
+        """Write a page: a shell with its title, description, own URL and body put in."""
         page = (
-            self.shells[c.id].replace(markers["title"], html.escape(a.title))
-            .replace(markers["desc"], html.escape(self.renderer.description(a)))
-            .replace(f"activities/{markers['dir']}/", f"activities/{a.slug}/")
-            .replace(markers["body"], self.renderer.activity_page(a))
+            self.shells[key].replace(markers["title"], html.escape(title))
+            .replace(markers["desc"], html.escape(desc))
+            .replace(f"{key}/{markers['dir']}/", f"{key}/{url_dir}/")
+            .replace(markers["body"], body)
         )
-        out = site_dir / c.id / "activities" / a.slug / "index.html"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")
 
-    def write_activity_pages(self, site_dir: Path, markers: dict[str, str], parallel: bool) -> None:
-        """Every activity page, on every core when there are many (pages are independent, so the
-        output is the same bytes either way)."""
-        acts = self.all_activities
+    def write_activity_page(self, a: Activity, site_dir: Path, markers: dict[str, str]) -> None:
+        c = a.campaign
+        self._fill(f"{c.id}/activities", markers, a.slug, a.title, self.renderer.description(a),
+                   self.renderer.activity_page(a), site_dir / c.id / "activities" / a.slug / "index.html")
+
+    def write_district_page(self, c: Campaign, d: str, site_dir: Path, markers: dict[str, str]) -> None:
+        name = c.districts[d]
+        count = len(self.renderer.grouped(c)[d])
+        self._fill(c.id, markers, d, f"{name}活动安排", f"{c.label}：{c.title}，{name}共 {count} 项活动",
+                   self.renderer.district_page(c, d), site_dir / c.id / d / "index.html")
+
+    def write_pages(self, site_dir: Path, markers: dict[str, str], parallel: bool) -> None:
+        """Every activity and district page, on every core when there are many (pages are
+        independent, so the output is the same bytes either way)."""
+        pages: list[Callable[[], None]] = [
+            (lambda a=a: self.write_activity_page(a, site_dir, markers)) for a in self.all_activities
+        ]
+        districts: list[Callable[[], None]] = []
+        for c in self.site.published():
+            self.renderer.grouped(c)  # grouped once, before the workers fork
+            districts += [
+                (lambda c=c, d=d: self.write_district_page(c, d, site_dir, markers)) for d in c.districts
+            ]
+        # district pages (long listings) spread among the activity pages, so that no worker's
+        # share of the work is all of them
+        every = max(1, len(pages) // max(1, len(districts)))
+        rest = iter(districts)
+        jobs: list[Callable[[], None]] = []
+        for i, page in enumerate(pages, 1):
+            jobs.append(page)
+            if i % every == 0:
+                jobs.extend(islice(rest, 1))
+        jobs.extend(rest)
         if parallel:
-            fork_map(lambda a: self.write_activity_page(a, site_dir, markers), acts)
+            fork_map(lambda job: job(), jobs)
         else:
-            for a in acts:
-                self.write_activity_page(a, site_dir, markers)
+            for job in jobs:
+                job()
+
+    @property
+    def site_day(self) -> str:
+        """The day of the build's data (SOURCE_DATE_EPOCH, set from the last commit)."""
+        stamp = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
 
     def sitemap(self, mkdocs_xml: str, skip: str) -> tuple[bytes, bytes]:
         """MkDocs' sitemap lists only MkDocs pages; add every activity page (dated by its last
-        change) and drop the shell pages. Returns (sitemap.xml, sitemap.xml.gz) bytes."""
+        change) and district page (by its latest activity) and drop the shell pages. Returns
+        (sitemap.xml, sitemap.xml.gz) bytes."""
         blocks = [b for b in re.findall(r"<url>.*?</url>", mkdocs_xml, re.S) if skip not in b]
+        latest: dict[tuple[str, str], str] = {}  # a district page changes with its activities
+        urls: list[tuple[str, str]] = []
         for a in self.all_activities:
             day = self.history.revision(a.pos.path)[1].date().isoformat()
-            loc = html.escape(f"{self.base_url}{a.campaign.id}/activities/{a.slug}/")
+            urls.append((f"{a.campaign.id}/activities/{a.slug}/", day))
+            key = (a.campaign.id, a.district)
+            latest[key] = max(latest.get(key, day), day)
+        for c in self.site.published():
+            urls += [(f"{c.id}/{d}/", latest.get((c.id, d), self.site_day)) for d in c.districts]
+        for path, day in urls:
+            loc = html.escape(self.base_url + path)
             blocks.append(f"<url>\n         <loc>{loc}</loc>\n         <lastmod>{day}</lastmod>\n    </url>")
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -34,12 +34,15 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 400) 
     size = -(-len(items) // (workers * 4))
     _JOB = (fn, items)
     # Objects that exist before the fork are moved out of the collector's reach, so a worker's
-    # garbage collection does not write to (and so copy) every page of the shared model.
+    # garbage collection does not write to (and so copy) every page of the shared model. Left
+    # frozen when the caller had frozen them (see plugin.py).
+    frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_run, [(i, min(i + size, len(items))) for i in range(0, len(items), size)])
     finally:
         _JOB = None
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
     return [r for part in parts for r in part]

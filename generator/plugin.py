@@ -1,13 +1,15 @@
 """Step 6, the MkDocs adapter: hands the generator's pages, feeds and data to MkDocs.
 
-Like mkdocs-gen-files, it only adapts. Campaign, district and stats pages are MkDocs pages (few,
-in the nav, searchable). Activity pages are many, so they do not each pay MkDocs' per-page
-pipeline: MkDocs renders one "shell" page per campaign at the same depth, and every activity page
-is that shell with its own title and body put in (the mkdocs-material look, at string-copy cost).
+Like mkdocs-gen-files, it only adapts. Campaign and stats pages are MkDocs pages (few, in the
+nav). Activity and district pages are many (a national campaign has 200,000 and 3,000), so they do
+not each pay MkDocs' per-page pipeline: MkDocs renders one "shell" page per campaign at their depth,
+and every such page is that shell with its own title, description, URL and body put in (the
+mkdocs-material look, at string-copy cost), written on every core.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -57,7 +59,11 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                 os.environ["SOURCE_DATE_EPOCH"] = stamp
                 self._epoch_set = True
         start = time.perf_counter()
-        site, problems = read_site(root)
+        gc.disable()  # reading makes the model and little garbage: no collections while it grows
+        try:
+            site, problems = read_site(root)
+        finally:
+            gc.enable()
         read_time = time.perf_counter() - start
         for p in problems.sorted():
             (log.error if p.level == "error" else log.warning)(p.format())
@@ -69,6 +75,10 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
         self.build = SiteBuild(site, config.site_url, root)
         self.build.timings["read"] = read_time
+        # The model lives until the build ends: keep the cyclic collector from walking it again
+        # and again (at national size that is millions of objects per full collection). Thawed
+        # when the build ends, so `kepu serve` can free the previous build's model.
+        gc.freeze()
         config.nav = self.build.nav(config.nav)
         self._mkdocs_started = time.perf_counter()
         return config
@@ -80,10 +90,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                 config, uri, content=f"---\ntitle: {title}\n---\n",
                 inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
             ))
-        for c in self.build.site.published():
-            uri = f"{c.id}/activities/{SHELL_DIR}/index.md"
+        for folder in self.build.shell_dirs(SHELL_DIR).values():
             files.append(File.generated(
-                config, uri,
+                config, f"{folder}/index.md",
                 content=(
                     f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\n---\n"
                 ),
@@ -105,7 +114,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
         uri = page.file.src_uri
         if uri.endswith(f"/{SHELL_DIR}/index.md"):
-            self.build.set_shell(uri.split("/", 1)[0], output)
+            self.build.set_shell(uri.removesuffix(f"/{SHELL_DIR}/index.md"), output)
         return output
 
     def on_post_build(self, *, config: Any) -> None:
@@ -114,13 +123,13 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self.build.timings["mkdocs"] = now - getattr(self, "_mkdocs_started", now)
         site_dir = Path(config.site_dir)
         self.site_dir = site_dir
-        for c in self.build.site.published():
-            if c.id not in self.build.shells:
-                raise PluginError(f"{c.id}: 活动页模板没有生成")
-            shutil.rmtree(site_dir / c.id / "activities" / SHELL_DIR, ignore_errors=True)
+        for key, folder in self.build.shell_dirs(SHELL_DIR).items():
+            if key not in self.build.shells:
+                raise PluginError(f"{key}: 页面模板没有生成")
+            shutil.rmtree(site_dir / folder, ignore_errors=True)
         serving = getattr(self, "command", "build") == "serve"  # keep `kepu serve` in one process
-        with self.build.timed("activity-pages"):
-            self.build.write_activity_pages(site_dir, SHELL_MARKERS, parallel=not serving)
+        with self.build.timed("pages"):
+            self.build.write_pages(site_dir, SHELL_MARKERS, parallel=not serving)
         sitemap = site_dir / "sitemap.xml"
         if sitemap.exists():
             xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
@@ -131,11 +140,13 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
         self._restore_epoch()
+        gc.unfreeze()
         for phase, seconds in self.build.timings.items():
             log.info(f"kepu 用时 {phase} {seconds:.2f}s")
 
     def on_build_error(self, *, error: Exception) -> None:
         self._restore_epoch()
+        gc.unfreeze()
 
     def _restore_epoch(self) -> None:
         # the date belongs to this build of this repository, not to the whole process

@@ -28,7 +28,7 @@ def refresh_activity(
     campaign_dir = path.parents[2]
     campaigns = build.site.published()
     c = next((c for c in campaigns if (build.root / "campaigns" / c.id).resolve() == campaign_dir), None)
-    if c is None or c.id not in build.shells:
+    if c is None or f"{c.id}/activities" not in build.shells:
         return None
     old = next((a for a in c.activities if Path(a.pos.path).resolve() == path), None)
     if old is None:

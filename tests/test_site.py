@@ -175,6 +175,32 @@ def test_activity_page_title_tag_and_canonical(site_model: Site, built_site: Pat
     fail_if(problems)
 
 
+def test_district_page_title_tag_canonical_and_sitemap(site_model: Site, built_site: Path):
+    """District pages are filled into a shell page like activity pages: each must carry its own
+    title, description and URL, none the shell's, and be listed in the sitemap."""
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    problems = []
+    for c in site_model.published():
+        for d, name in c.districts.items():
+            html = (built_site / c.id / d / "index.html").read_text(encoding="utf-8")
+            soup = soup_of(built_site / c.id / d / "index.html")
+            if "_kepu-shell" in html or "@@KEPU" in html:
+                problems.append(f"{c.id}/{d}: shell marker or URL left in the page")
+            title = soup.find("title")
+            if title is None or f"{name}活动安排" not in title.get_text():
+                problems.append(f"{c.id}/{d}: <title> {title and title.get_text()!r}")
+            canon = soup.select('link[rel="canonical"]')
+            want = f"{SITE_URL}{c.id}/{d}/"
+            if len(canon) != 1 or canon[0]["href"] != want:
+                problems.append(f"{c.id}/{d}: canonical {[x.get('href') for x in canon]} != {want}")
+            desc = soup.select_one('meta[name="description"]')
+            if desc is None or name not in desc.get("content", "") or c.label not in desc["content"]:
+                problems.append(f"{c.id}/{d}: meta description {desc and desc.get('content')!r}")
+            if f"<loc>{want}</loc>" not in sitemap:
+                problems.append(f"{c.id}/{d}: not in the sitemap")
+    fail_if(problems)
+
+
 def brand_problems(soup, c: Campaign, where: str) -> list[str]:
     problems = []
     labels = [text_of(x) for x in soup.select(".kepu-brand .kepu-label")]
