@@ -128,7 +128,7 @@ def build_index(site: Site) -> dict[str, bytes]:
     n = len(docs)
     # Tokenising is per document, so large sites do it on every core, a block of documents per
     # task; blocks are merged in order, so every id list stays ascending.
-    step = 500
+    step = max(500, -(-n // 8))  # one block per task fork_map makes: fewer dicts to merge
     blocks = fork_map(lambda b: _postings(docs, b), [(k, min(k + step, n)) for k in range(0, n, step)],
                       min_items=2)
     postings = blocks[0] if blocks else {}
