@@ -83,12 +83,13 @@ class SiteBuild:
     def history(self) -> Any:
         return read_history(self.root)
 
-    def extra_files(self) -> Iterator[tuple[str, bytes]]:
+    def extra_files(self, write: Callable[[str, bytes], None] | None = None) -> Iterator[tuple[str, bytes]]:
         """Feeds, open data and the search index as (path under the site root, bytes), one at a
-        time so that a national site never holds all of them in memory."""
+        time so that a national site never holds all of them in memory. ``write`` (path, bytes),
+        if given, is used in the workers for the one-event feed of every activity."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
-        yield from self._timed_items("feeds", iter_feeds(self.site, self.base_url, self.history))
+        yield from self._timed_items("feeds", iter_feeds(self.site, self.base_url, self.history, write))
         changes = _lazy(lambda: changes_feed(self.site, self.base_url, self.history))
         yield from self._timed_items("feeds", changes)
         for c in self.site.published():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
@@ -394,17 +394,34 @@ def build_feeds(site: Site, base_url: str, history: History) -> dict[str, bytes]
     return dict(iter_feeds(site, base_url, history))
 
 
-def iter_feeds(site: Site, base_url: str, history: History) -> Iterator[tuple[str, bytes]]:
+def iter_feeds(
+    site: Site, base_url: str, history: History, write: Callable[[str, bytes], None] | None = None
+) -> Iterator[tuple[str, bytes]]:
     """Every .ics file as (path, bytes), one at a time: a national site's feeds add up to
-    gigabytes, so the writer stores each before the next is made."""
+    gigabytes, so the writer stores each before the next is made. With ``write``, the one-event
+    feed of each activity is made and written by ``write`` where its event is made (on every
+    core for large campaigns) and not yielded: there are as many of them as activities."""
     ctx = _Context(base_url, history)
     campaigns = site.published()
     everything: list[_Built] = []
     for c in campaigns:
         zones = {c.timezone: _years([c])}
-        # about 1 ms an event in icalendar: worth both cores for large campaigns
-        events = fork_map(lambda a: _event(a, ctx), c.activities, min_items=2000)
-        built = dict(zip(map(id, c.activities), events, strict=True))
+        ctx.vtimezone(c.timezone, *zones[c.timezone])  # made once, before any worker forks
+
+        def own_feed(a: Activity, event: _Built, c: Campaign = c, zones: Zones = zones) -> tuple[str, bytes]:
+            path = f"{c.id}/activities/{a.slug}.ics"
+            title = _line(a.title)
+            return path, _calendar(ctx, path, f"{c.title} · {title}", f"{c.label} · {title}", ctx.page(a),
+                                   c.timezone, zones, [event])
+
+        def event(a: Activity, own: Callable[[Activity, _Built], tuple[str, bytes]] = own_feed) -> _Built:
+            made = _event(a, ctx)
+            if write is not None:
+                write(*own(a, made))
+            return made
+
+        # worth both cores for large campaigns (and the one-event feeds are written there too)
+        built = dict(zip(map(id, c.activities), fork_map(event, c.activities, min_items=2000), strict=True))
         everything.extend(built.values())
         home = f"{ctx.base}{c.id}/"
         period = f"集中开展时间 {c.period.start} 至 {c.period.end}"
@@ -426,9 +443,9 @@ def iter_feeds(site: Site, base_url: str, history: History) -> Iterator[tuple[st
             members = {cat.id, *cat.children}  # a parent's feed holds its children's activities
             yield feed(f"{c.id}/categories/{cat.id}.ics", cat.name, f"{intro}{cat.name}。", home,
                  [a for a in c.activities if a.category in members])
-        for a in c.activities:
-            yield feed(f"{c.id}/activities/{a.slug}.ics", _line(a.title), f"{c.label} · {_line(a.title)}",
-                 ctx.page(a), [a])
+        if write is None:
+            for a in c.activities:
+                yield own_feed(a, built[id(a)])
     zones: Zones = {
         tzid: _years(c for c in campaigns if c.timezone == tzid) for tzid in {c.timezone for c in campaigns}
     }

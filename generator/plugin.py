@@ -135,10 +135,13 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
             sitemap.write_bytes(xml)
             (site_dir / "sitemap.xml.gz").write_bytes(gz)
-        for rel, data in self.build.extra_files():
+        def write(rel: str, data: bytes) -> None:
             out = site_dir / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
+
+        for rel, data in self.build.extra_files(write if not serving else None):
+            write(rel, data)
         self._restore_epoch()
         gc.unfreeze()
         for phase, seconds in self.build.timings.items():
