@@ -14,11 +14,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Component, Parameters, Timezone, vDuration, vText
 from icalendar.parser import Contentline
+from icalendar.timezone.tzid import is_utc
 
 from .history import History
 from .model import Activity, Campaign, Site
@@ -38,7 +40,7 @@ _WEEKDAY_CN = "一二三四五六日"
 # ---- text hygiene ------------------------------------------------------------------------------
 
 # C0/C1 controls (except tab and newline) are not allowed in iCalendar TEXT nor in XML 1.0;
-# U+2028/2029 are line breaks to some parsers. icalendar escapes , ; \ and newlines itself.
+# U+2028/2029 are line breaks to some parsers. _text escapes , ; \ and newlines as icalendar does.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\s]+)[^)]*\)")
@@ -242,6 +244,16 @@ def _utc(v: datetime) -> str:
     return _dt(v.astimezone(UTC)) + "Z"
 
 
+def _local_utc(v: date | datetime) -> str:
+    """A local time of a UTC-equivalent zone: it already is UTC."""
+    return _dt(v) + "Z"
+
+
+@cache
+def _is_utc(tzid: str) -> bool:
+    return is_utc(ZoneInfo(tzid))  # icalendar's own test, so the bytes stay icalendar's
+
+
 def _text(s: str) -> str:
     """iCalendar TEXT escaping, the same replacements in the same order as icalendar's
     ``parser.string._escape_char``."""
@@ -263,9 +275,11 @@ def _times(a: Activity) -> list[str]:
         start, end = start + shift, end + shift
     tzid = a.campaign.timezone
     timed = isinstance(start, datetime) and isinstance(end, datetime)
+    # icalendar writes times in a UTC-equivalent zone (UTC, Etc/UTC, GMT …) as UTC, without TZID
+    fmt = _local_utc if timed and _is_utc(tzid) else _dt
     if timed:
-        param = f";TZID={tzid}"
-        lines = [f"DTSTART{param}:{_dt(start)}", f"DTEND{param}:{_dt(end)}"]
+        param = "" if fmt is _local_utc else f";TZID={tzid}"
+        lines = [f"DTSTART{param}:{fmt(start)}", f"DTEND{param}:{fmt(end)}"]
     else:
         param = ";VALUE=DATE"
         lines = [f"DTSTART{param}:{_dt(start)}", f"DTEND{param}:{_dt(end + timedelta(days=1))}"]
@@ -287,8 +301,9 @@ def _times(a: Activity) -> list[str]:
     first = days[0]
     skip = sorted(d for d in set(r.except_) if first < d <= r.until)
     if skip:
-        at = start.time() if isinstance(start, datetime) else None
-        lines.append(f"EXDATE{param}:" + ",".join(_dt(datetime.combine(d, at) if at else d) for d in skip))
+        at = start.time() if timed else None
+        lines.append(f"EXDATE{param}:" + ",".join(fmt(datetime.combine(d, at) if at is not None else d)
+                                                   for d in skip))
     return lines
 
 
@@ -370,8 +385,9 @@ def _calendar(
 
     Each VEVENT is serialised once and reused in every feed it belongs to (up to five), and the
     calendar properties are written as content lines by hand (escaped and folded as in
-    ``_vevent``; the golden feeds hold them to icalendar's bytes): there is a feed per activity,
-    and a Calendar object, or even icalendar's property writer, cost ~0.5 ms a feed.
+    ``_vevent``; ``reference_header`` in the tests holds them to icalendar's bytes): there is a
+    feed per activity, and a Calendar object, or even icalendar's property writer, cost ~0.5 ms a
+    feed.
     Concatenating is safe because a serialised component is self-contained (whole folded lines,
     each ending in CRLF) and its TZIDs are covered by the VTIMEZONEs here; the tests parse every
     assembled file with icalendar and with ical.js.

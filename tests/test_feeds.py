@@ -360,6 +360,16 @@ def test_events_match_icalendar(builds: dict[str, Build], tmp_path: Path) -> Non
                 assert blocks[uid(a.slug, c.id)] == expected
                 compared += 1
     assert compared > 450
+    # a UTC-equivalent campaign zone: icalendar writes such times as UTC (…Z), without TZID
+    c = synth.site.published()[0]
+    for tzid in ["UTC", "Etc/UTC", "GMT"]:
+        c.timezone = tzid
+        ctx = feeds._Context(BASE, synth.history)
+        for a in c.activities:
+            assert feeds._vevent(a, ctx) == reference_bytes(a, ctx), (tzid, a.slug)
+        assert any(b"DTSTART:" in feeds._vevent(a, ctx) and b"Z\r\n" in feeds._vevent(a, ctx)
+                   for a in c.activities)
+    c.timezone = "Asia/Shanghai"
     for b in [*builds.values(), synth]:
         for path, data in b.ics.items():
             head = data[: data.index(b"REFRESH-INTERVAL")]
