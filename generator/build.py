@@ -150,7 +150,7 @@ class SiteBuild:
         self._fill(c.id, markers, d, f"{name}活动安排", f"{c.label}：{c.title}，{name}共 {count} 项活动",
                    self.renderer.district_page(c, d), site_dir / c.id / d / "index.html")
 
-    def write_pages(self, site_dir: Path, markers: dict[str, str], parallel: bool) -> None:
+    def write_pages(self, site_dir: Path, markers: dict[str, str]) -> None:
         """Every activity and district page, on every core when there are many (pages are
         independent, so the output is the same bytes either way)."""
         pages: list[Callable[[], None]] = [
@@ -172,11 +172,7 @@ class SiteBuild:
             if i % every == 0:
                 jobs.extend(islice(rest, 1))
         jobs.extend(rest)
-        if parallel:
-            fork_map(lambda job: job(), jobs)
-        else:
-            for job in jobs:
-                job()
+        fork_map(lambda job: job(), jobs)
 
     @property
     def site_day(self) -> str:

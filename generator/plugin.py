@@ -26,6 +26,7 @@ from watchdog.events import FileSystemEventHandler
 
 from .build import SiteBuild
 from .history import last_commit_time
+from .parallel import use_cores
 from .preview import refresh_activity
 from .validate import read_site
 
@@ -47,7 +48,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     supports_multiple_instances = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        self.command = command
+        use_cores(command != "serve")  # keep `kepu serve` in one process (see parallel.py)
 
     def on_config(self, config: Any) -> Any:
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
@@ -127,9 +128,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             if key not in self.build.shells:
                 raise PluginError(f"{key}: 页面模板没有生成")
             shutil.rmtree(site_dir / folder, ignore_errors=True)
-        serving = getattr(self, "command", "build") == "serve"  # keep `kepu serve` in one process
         with self.build.timed("pages"):
-            self.build.write_pages(site_dir, SHELL_MARKERS, parallel=not serving)
+            self.build.write_pages(site_dir, SHELL_MARKERS)
         sitemap = site_dir / "sitemap.xml"
         if sitemap.exists():
             xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
@@ -140,7 +140,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
 
-        for rel, data in self.build.extra_files(write if not serving else None):
+        for rel, data in self.build.extra_files(write):
             write(rel, data)
         self._restore_epoch()
         gc.unfreeze()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 
-from generator.parallel import fork_map
+import pytest
+
+from generator.parallel import fork_map, use_cores
 
 
 def test_fork_map_matches_a_plain_loop_and_keeps_order():
@@ -20,3 +22,32 @@ def test_fork_map_matches_a_plain_loop_and_keeps_order():
 def test_fork_map_small_inputs_stay_in_process():
     parent = os.getpid()
     assert fork_map(lambda _: os.getpid(), [1, 2, 3]) == [parent] * 3
+
+
+def test_use_cores_off_keeps_everything_in_process():
+    parent = os.getpid()
+    use_cores(False)
+    try:
+        assert fork_map(lambda _: os.getpid(), list(range(2000)), min_items=1) == [parent] * 2000
+    finally:
+        use_cores(True)
+
+
+class TwoArgError(Exception):
+    """Like load.LoadError: pickle cannot rebuild it, which used to hang the pool."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
+
+
+def test_a_worker_error_reaches_the_parent_with_its_text():
+    def fail(i: int) -> int:
+        if i == 1500:
+            raise TwoArgError("a.yml", "第 1500 项出错")
+        return i
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: fork_map runs in process")
+    with pytest.raises(RuntimeError, match="第 1500 项出错"):
+        fork_map(fail, list(range(2000)), min_items=1)
