@@ -39,6 +39,7 @@ class SiteBuild:
             for a in c.activities:
                 a.field_pos = {}
         self.shells: dict[str, str] = {}
+        self._shell_parts: dict[str, list[str]] = {}
         self.timings: dict[str, float] = {}
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
@@ -97,7 +98,8 @@ class SiteBuild:
         yield from self._timed_items("search", _lazy(lambda: build_index(self.site)))
 
     def _timed_items(self, phase: str, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-        """Time only the making of each item, not the writing the consumer does in between."""
+        """Time only the making of each item, not the writing the consumer does in between (the
+        one-event feeds, written where they are made, count as making)."""
         while True:
             with self.timed(phase):
                 item = next(items, None)
@@ -122,6 +124,7 @@ class SiteBuild:
         if "<pre" not in page and "<textarea" not in page:
             page = _SQUEEZE.sub("\n", page)
         self.shells[campaign_id] = page
+        self._shell_parts.pop(campaign_id, None)
 
     @cached_property
     def all_activities(self) -> list[Activity]:
@@ -129,13 +132,18 @@ class SiteBuild:
 
     def _fill(self, key: str, markers: dict[str, str], url_dir: str, title: str, desc: str,
               body: str, out: Path) -> None:
-        """Write a page: a shell with its title, description, own URL and body put in."""
-        page = (
-            self.shells[key].replace(markers["title"], html.escape(title))
-            .replace(markers["desc"], html.escape(desc))
-            .replace(f"{key}/{markers['dir']}/", f"{key}/{url_dir}/")
-            .replace(markers["body"], body)
-        )
+        """Write a page: a shell with its title, description, own URL and body put in, in one
+        pass, so that text which looks like a marker (a title with “@@KEPU-DESC@@”) stays text."""
+        parts = self._shell_parts.get(key)
+        if parts is None:
+            # split once per shell: texts at even indexes, the marker's name at odd ones
+            names = {markers["title"]: "title", markers["desc"]: "desc", markers["body"]: "body",
+                     f"{key}/{markers['dir']}/": "dir"}
+            split = re.split("(" + "|".join(map(re.escape, names)) + ")", self.shells[key])
+            parts = self._shell_parts[key] = [p if i % 2 == 0 else names[p] for i, p in enumerate(split)]
+        values = {"title": html.escape(title), "desc": html.escape(desc), "dir": f"{key}/{url_dir}/",
+                  "body": body}
+        page = "".join([p if i % 2 == 0 else values[p] for i, p in enumerate(parts)])
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")
 
@@ -176,9 +184,11 @@ class SiteBuild:
 
     @property
     def site_day(self) -> str:
-        """The day of the build's data (SOURCE_DATE_EPOCH, set from the last commit)."""
-        stamp = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
+        """The day of the build's data: SOURCE_DATE_EPOCH (set from the last commit), else
+        today, as MkDocs dates its own sitemap entries (mkdocs.utils.get_build_date)."""
+        stamp = os.environ.get("SOURCE_DATE_EPOCH")
+        when = datetime.fromtimestamp(int(stamp), UTC) if stamp else datetime.now(UTC)
+        return when.date().isoformat()
 
     def sitemap(self, mkdocs_xml: str, skip: str) -> tuple[bytes, bytes]:
         """MkDocs' sitemap lists only MkDocs pages; add every activity page (dated by its last
@@ -208,7 +218,7 @@ class SiteBuild:
         return xml, buf.getvalue()
 
 
-_SQUEEZE = re.compile(r"[ \t\r]*\n\s*")
+_SQUEEZE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")  # ASCII only: U+3000 indents Chinese text
 
 
 def _lazy(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:

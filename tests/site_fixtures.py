@@ -146,7 +146,10 @@ def browser() -> Iterator[object]:
 HOSTILE_CAMPAIGN = "2022-xinxiang-kejizhou"
 HOSTILE_FILE = "activities/muye/kepu-jiangjie-dasai-xinxiang-yuxuansai.yml"
 HOSTILE_SLUG = "kepu-jiangjie-dasai-xinxiang-yuxuansai"
-HOSTILE_TITLE_TAIL = "<img src=x onerror=alert('t1')>"
+# the shell page's markers too: a title must not be able to pull in the description or rewrite URLs
+HOSTILE_TITLE_TAIL = (
+    "<img src=x onerror=alert('t1')> @@KEPU-DESC@@ 2022-xinxiang-kejizhou/activities/_kepu-shell/"
+)
 HOSTILE_ORGANIZER_TAIL = "<img src=y onerror=alert('o1')>"
 # Markdown that staff might paste from a web page, plus the usual tricks. Each payload calls
 # alert('xN'); a browser test fails if any dialog opens. The first line's tricks fall within the
