@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from . import branding
 from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
-from .feeds import query
+from .feeds import query, subscribe_links
 from .model import Activity, Campaign, Site
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -198,8 +198,6 @@ class Renderer:
         self._templates: dict[str, jinja2.Template] = {}
         self._groups: dict[str, dict[str, list[Activity]]] = {}
         self._brands: dict[tuple[str, str], tuple[Markup, Markup]] = {}
-        from .feeds import subscribe_links
-
         # per-build constants the shared macros need
         self.env.globals.update(
             logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url,
@@ -230,8 +228,7 @@ class Renderer:
         return html
 
     def _listing_page(self, name: str, **context: Any) -> str:
-        self._items.clear()  # only one page's entries are kept
-        try:
+        try:  # only one page's entries are kept
             return self.template(name).render(**context)
         finally:
             self._items.clear()

@@ -2,9 +2,10 @@
 
 Like mkdocs-gen-files, it only adapts. Campaign and stats pages are MkDocs pages (few, in the
 nav). Activity and district pages are many (a national campaign has 200,000 and 3,000), so they do
-not each pay MkDocs' per-page pipeline: MkDocs renders one "shell" page per campaign at their depth,
-and every such page is that shell with its own title, description, URL and body put in (the
-mkdocs-material look, at string-copy cost), written on every core.
+not each pay MkDocs' per-page pipeline: MkDocs renders two "shell" pages per campaign, one at the
+depth of its activity pages and one at the depth of its district pages, and every such page is a
+shell with its own title, description, URL and body put in (the mkdocs-material look, at
+string-copy cost), written on every core.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         return output
 
     def on_post_build(self, *, config: Any) -> None:
-        # MkDocs' own part: theme, nav, campaign/district/stats pages, static files
+        # MkDocs' own part: theme, nav, home, campaign and stats pages, the shells, static files
         now = time.perf_counter()
         self.build.timings["mkdocs"] = now - getattr(self, "_mkdocs_started", now)
         site_dir = Path(config.site_dir)

@@ -128,9 +128,10 @@ def build_index(site: Site) -> dict[str, bytes]:
     n = len(docs)
     # Tokenising is per document, so large sites do it on every core, a block of documents per
     # task; blocks are merged in order, so every id list stays ascending.
-    step = max(500, -(-n // 8))  # one block per task fork_map makes: fewer dicts to merge
+    # one block per task fork_map makes (fewer dicts to merge); a pool only from 4,000 documents
+    step = max(500, -(-n // 8))
     blocks = fork_map(lambda b: _postings(docs, b), [(k, min(k + step, n)) for k in range(0, n, step)],
-                      min_items=2)
+                      min_items=8)
     postings = blocks[0] if blocks else {}
     for block in blocks[1:]:
         for term, ids in block.items():
