@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Component, Parameters, Timezone, vDuration, vText
@@ -25,6 +25,7 @@ from icalendar.timezone.tzid import is_utc
 from .history import History
 from .model import Activity, Campaign, Site
 from .parallel import fork_map
+from .urls import quote_all
 
 PRODID = "-//kepu-calendar//kepu-calendar//ZH"
 REFRESH = timedelta(hours=6)
@@ -472,34 +473,6 @@ def iter_feeds(
     desc = "、".join(c.title for c in campaigns) or "暂无已发布的活动"
     yield "calendar.ics", _calendar(ctx, "calendar.ics", SITE_FEED_NAME, desc, ctx.base, main_tz, zones,
                                     everything)
-
-
-class _Escapes(dict[int, str]):
-    """Code point → its percent-encoding as urllib's quote/quote_plus (safe="") write it, filled
-    on first use, so that ``str.translate`` escapes a whole string in C: urllib looks up every
-    UTF-8 byte in Python, which was a fifth of the time of an activity page."""
-
-    def __init__(self, plus: bool):
-        super().__init__()
-        self.plus = plus
-
-    def __missing__(self, code: int) -> str:
-        out = quote_plus(chr(code), safe="") if self.plus else quote(chr(code), safe="")
-        self[code] = out
-        return out
-
-
-_ESCAPE, _ESCAPE_PLUS = _Escapes(plus=False), _Escapes(plus=True)
-
-
-def quote_all(text: str) -> str:
-    """``urllib.parse.quote(text, safe="")``, faster."""
-    return text.translate(_ESCAPE)
-
-
-def query(params: dict[str, str]) -> str:
-    """``urllib.parse.urlencode(params)``, faster."""
-    return "&".join(f"{k.translate(_ESCAPE_PLUS)}={v.translate(_ESCAPE_PLUS)}" for k, v in params.items())
 
 
 def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:

@@ -26,8 +26,9 @@ from markupsafe import Markup
 
 from . import branding
 from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
-from .feeds import query, subscribe_links
+from .feeds import subscribe_links
 from .model import Activity, Campaign, Site
+from .urls import query
 
 TEMPLATES = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"

@@ -32,7 +32,7 @@ from ical_reference import reference_bytes, reference_header
 from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
-from generator import feeds
+from generator import feeds, urls
 from generator.feeds import build_feeds, changes_feed, subscribe_links
 from generator.history import History, read_history
 from generator.model import Site
@@ -722,13 +722,13 @@ def test_vtimezone_covers_campaign_years(fixture_build: Build) -> None:
 
 
 def test_fast_url_escaping_matches_urllib() -> None:
-    """feeds.quote_all and feeds.query replace urllib's quote/urlencode for speed; same output."""
+    """urls.quote_all and urls.query replace urllib's quote/urlencode for speed; same output."""
     from urllib.parse import quote, urlencode
 
     rnd = random.Random(20230916)
     alphabet = list("aZ9 ,;:/?&=+%#~._-！“”科普😀é\n\t")
     for _ in range(3000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(40)))
-        assert feeds.quote_all(text) == quote(text, safe=""), text
+        assert urls.quote_all(text) == quote(text, safe=""), text
         params = {"a b": text, "text": text[::-1]}
-        assert feeds.query(params) == urlencode(params), text
+        assert urls.query(params) == urlencode(params), text
