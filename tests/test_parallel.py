@@ -4,6 +4,7 @@ for byte-identical output whatever the number of cores)."""
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -49,5 +50,18 @@ def test_a_worker_error_reaches_the_parent_with_its_text():
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: fork_map runs in process")
-    with pytest.raises(RuntimeError, match="第 1500 项出错"):
-        fork_map(fail, list(range(2000)), min_items=1)
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            fork_map(fail, list(range(2000)), min_items=1)
+        except BaseException as err:  # noqa: BLE001 (handed to the test thread)
+            raised.append(err)
+
+    # in a thread, so that a hanging pool (the bug this guards against) fails the test instead
+    runner = threading.Thread(target=call, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "fork_map hung on a worker error"
+    assert len(raised) == 1 and isinstance(raised[0], RuntimeError), raised
+    assert "第 1500 项出错" in str(raised[0])
