@@ -47,12 +47,12 @@ class SiteBuild:
             self._bodies[f"{c.id}/stats/index.md"] = lambda c=c: self.renderer.stats_page(c)
 
     def page_sources(self) -> dict[str, str]:
-        """Generated MkDocs pages: source URI → title (as a YAML string for front matter).
+        """Generated MkDocs pages: source URI → title (plain text; the adapter escapes it).
         District and activity pages are filled into shell pages instead (see plugin.py)."""
         out: dict[str, str] = {}
         for c in self.site.published():
-            out[f"{c.id}/index.md"] = _yaml_str(c.title)
-            out[f"{c.id}/stats/index.md"] = _yaml_str("活动统计")
+            out[f"{c.id}/index.md"] = c.title
+            out[f"{c.id}/stats/index.md"] = "活动统计"
         return out
 
     def shell_dirs(self, shell: str) -> dict[str, str]:
@@ -224,8 +224,3 @@ _SQUEEZE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")  # ASCII only: U+3000 indents Chi
 def _lazy(make: Callable[[], dict[str, bytes]]) -> Iterator[tuple[str, bytes]]:
     """Items of a dict made on first use, so that making it is timed with its items."""
     yield from make().items()
-
-
-def _yaml_str(s: str) -> str:
-    # Titles go into generated front matter; double-quoted YAML with escapes keeps them literal.
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

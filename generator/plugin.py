@@ -11,6 +11,7 @@ string-copy cost), written on every core.
 from __future__ import annotations
 
 import gc
+import html
 import logging
 import os
 import shutil
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -39,6 +41,25 @@ SHELL_DESC = "@@KEPU-DESC@@"
 SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
 SHELL_DIR = "_kepu-shell"
 SHELL_MARKERS = {"title": SHELL_TITLE, "desc": SHELL_DESC, "body": SHELL_BODY, "dir": SHELL_DIR}
+
+
+def html_text(text: str) -> Markup:
+    """Text for mkdocs-material's templates, which print titles without escaping (MkDocs' Jinja
+    environment has no autoescape): escaped once, and marked as such so that the places that do
+    escape (the footer's aria-label ``| e``) leave it alone instead of escaping it twice."""
+    return Markup(html.escape(text))
+
+
+def _escape_nav(nav: list[Any]) -> list[Any]:
+    """Nav titles (the campaign titles come from campaign.yml) as escaped text."""
+    out: list[Any] = []
+    for item in nav:
+        if isinstance(item, dict):
+            out.append({html_text(str(k)): _escape_nav(v) if isinstance(v, list) else v
+                        for k, v in item.items()})
+        else:
+            out.append(item)
+    return out
 
 
 class KepuConfig(Config):
@@ -81,15 +102,17 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         # and again (at national size that is millions of objects per full collection). Thawed
         # when the build ends, so `kepu serve` can free the previous build's model.
         gc.freeze()
-        config.nav = self.build.nav(config.nav)
+        config.nav = _escape_nav(self.build.nav(config.nav))
         self._mkdocs_started = time.perf_counter()
         return config
 
     def on_files(self, files: Files, *, config: Any) -> Files:
         in_nav = self.build.nav_pages()
-        for uri, title in self.build.page_sources().items():
+        self._titles = self.build.page_sources()
+        for uri in self._titles:
+            # no front matter: the title is set as escaped text in on_page_markdown
             files.append(File.generated(
-                config, uri, content=f"---\ntitle: {title}\n---\n",
+                config, uri, content="",
                 inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
             ))
         for folder in self.build.shell_dirs(SHELL_DIR).values():
@@ -101,6 +124,12 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                 inclusion=InclusionLevel.NOT_IN_NAV,
             ))
         return files
+
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
+        title = getattr(self, "_titles", {}).get(page.file.src_uri)
+        if title is not None:
+            page.meta["title"] = html_text(title)
+        return markdown
 
     def on_page_content(self, html_: str, *, page: Any, config: Any, files: Files) -> str:
         uri = page.file.src_uri

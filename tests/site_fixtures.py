@@ -151,6 +151,9 @@ HOSTILE_TITLE_TAIL = (
     "<img src=x onerror=alert('t1')> @@KEPU-DESC@@ 2022-xinxiang-kejizhou/activities/_kepu-shell/"
 )
 HOSTILE_ORGANIZER_TAIL = "<img src=y onerror=alert('o1')>"
+# The campaign title reaches MkDocs (nav, <title>, header, previous/next footer) on every page:
+# "</title>" would end the title element if any writer let it through unescaped.
+HOSTILE_CAMPAIGN_TAIL = "</title><script>alert('c1')</script><img src=z onerror=alert('c2')> & \"引号\""
 # Markdown that staff might paste from a web page, plus the usual tricks. Each payload calls
 # alert('xN'); a browser test fails if any dialog opens. The first line's tricks fall within the
 # 300 characters the JSON-LD description keeps (<!--<script> inside a <script> element switches
@@ -213,6 +216,12 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     organizer = re.search(r"^organizer: (.*)$", text, re.M).group(1)
     text = text.replace(f"organizer: {organizer}", f"organizer: \"{organizer}{HOSTILE_ORGANIZER_TAIL}\"", 1)
     path.write_text(text, encoding="utf-8")
+    cpath = repo / "campaigns" / HOSTILE_CAMPAIGN / "campaign.yml"
+    ctext = cpath.read_text(encoding="utf-8")
+    ctitle = re.search(r"^title: (.*)$", ctext, re.M).group(1)
+    hostile_title = json.dumps(ctitle + HOSTILE_CAMPAIGN_TAIL, ensure_ascii=False)
+    ctext = ctext.replace(f"title: {ctitle}", f"title: {hostile_title}", 1)
+    cpath.write_text(ctext, encoding="utf-8")
     out = tmp_path_factory.mktemp("hostilesite") / "site"
     assert build_site(repo, out, quiet=True), "the hostile description must not stop the build"
     return out

@@ -498,6 +498,8 @@ def test_hostile_activity_runs_no_script(browser, hostile_build: Path):
         dialogs: list[str] = []
         v.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         try:
+            for listing in (f"{HOSTILE_CAMPAIGN}/", f"{HOSTILE_CAMPAIGN}/stats/", ""):
+                v.go(listing).wait_for_load_state("networkidle")  # the campaign title is in the nav
             page = v.go(f"{HOSTILE_CAMPAIGN}/activities/{HOSTILE_SLUG}/")
             page.wait_for_load_state("networkidle")
             parsed = page.evaluate("""() => {

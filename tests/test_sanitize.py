@@ -19,6 +19,7 @@ from generator.pages import sanitize_markdown
 pytest.register_assert_rewrite("site_fixtures")
 from site_fixtures import (  # noqa: E402
     HOSTILE_CAMPAIGN,
+    HOSTILE_CAMPAIGN_TAIL,
     HOSTILE_ORGANIZER_TAIL,
     HOSTILE_SLUG,
     HOSTILE_TITLE_TAIL,
@@ -227,6 +228,42 @@ def test_built_page_shows_hostile_title_as_text(hostile_build):
         page = BeautifulSoup((hostile_build / HOSTILE_CAMPAIGN / listing).read_text(encoding="utf-8"),
                              "html.parser")
         assert not page.select(".kepu-listing img"), f"{listing}: the title's markup became an element"
+
+
+def soup_of_page(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_campaign_title_is_text_on_every_page(hostile_build):
+    """The campaign title goes to MkDocs (nav, <title>, header, previous/next footer), whose
+    templates do not escape: every page of the build must show it as text, never as markup."""
+    pages = sorted(hostile_build.rglob("*.html"))
+    assert len(pages) > 20
+    seen_in_title = 0
+    for path in pages:
+        raw = path.read_text(encoding="utf-8")
+        soup = BeautifulSoup(raw, "html.parser")
+        rel = path.relative_to(hostile_build)
+        scripts = [s.get_text() for s in soup.find_all("script")
+                   if "alert(" in s.get_text() and s.get("type") != "application/ld+json"]
+        assert not scripts, f"{rel}: the campaign title became a <script>: {scripts}"
+        handlers = [(el.name, a) for el in soup.find_all(True) for a in el.attrs
+                    if a.lower().startswith("on")]
+        assert not handlers, f"{rel}: event handler attributes {handlers}"
+        assert "<script>alert('c1')" not in raw, f"{rel}: the title is in the page unescaped"
+        title = soup.find("title")
+        if title is not None and HOSTILE_CAMPAIGN_TAIL in title.get_text():
+            seen_in_title += 1
+        for label in soup.select(".md-nav__link, .md-footer__title"):
+            text = label.get_text()
+            if "alert('c1')" in text:
+                assert HOSTILE_CAMPAIGN_TAIL in text, f"{rel}: nav label changed: {text!r}"
+                assert "&amp;" not in text and "&lt;" not in text, f"{rel}: escaped twice: {text!r}"
+        for link in soup.select(".md-footer__link[aria-label]"):
+            assert "&lt;" not in link["aria-label"], f"{rel}: aria-label escaped twice"
+    assert seen_in_title >= 1
+    campaign = soup_of_page(hostile_build / HOSTILE_CAMPAIGN / "index.html")
+    assert HOSTILE_CAMPAIGN_TAIL in campaign.find("title").get_text(), "the campaign page's <title>"
 
 
 def test_built_page_json_ld_is_inert(hostile_build):

@@ -29,6 +29,11 @@
     });
   });
 
+  /* no inline handlers anywhere in the site (a page with none is easy to check for injected ones) */
+  document.querySelectorAll(".kepu-print").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   /* filters: each state is a URL such as ?district=wujin&mode=online */
   var form = document.querySelector("[data-kepu-filters]");
   if (form) {
