@@ -19,6 +19,7 @@ from .load import read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .parallel import fork_map
 from .problems import Pos, Problems
+from .rules import late_additions  # activities added after registration closed (git)
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
 RESERVED_DISTRICTS = {"activities", "categories", "stats", "assets", "search", "calendar", "changes", "print"}
@@ -56,8 +57,6 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
         c = read_campaign(d, brands, problems)
         if c is not None:
             campaigns.append(c)
-    from .staff import late_additions  # issue 5: warn on activities added after registration closed (git)
-
     late_additions(root, campaigns, problems)
     if only:
         files = [p.resolve() for p in only]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli
+from generator.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_BRANDS = ROOT / "campaigns" / "brands.yml"

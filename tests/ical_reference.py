@@ -14,7 +14,8 @@ from icalendar import Event, Parameters, vText, vUri
 from icalendar.parser import Contentline
 from icalendar.parser.string import _foldline, _unescape_char
 
-from generator.feeds import (
+from generator.model import Activity
+from generator.outputs.feeds import (
     _WEEKDAYS,
     _Context,
     _dedupe,
@@ -24,7 +25,6 @@ from generator.feeds import (
     _venue,
     to_ical,
 )
-from generator.model import Activity
 
 
 def _times(a: Activity, tz: ZoneInfo, ev: Event) -> None:

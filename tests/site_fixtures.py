@@ -21,7 +21,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from generator.cli import build_site
+from generator.commands.cli import build_site
 from generator.model import Site
 from generator.validate import read_site
 
@@ -227,7 +227,7 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-# -- the chunked search index (generator/search.py) ----------------------------------------------
+# -- the chunked search index (generator/outputs/search.py) ----------------------------------------------
 
 
 def search_docs(site: Path) -> list[list[str]]:

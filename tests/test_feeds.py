@@ -32,10 +32,10 @@ from ical_reference import reference_bytes, reference_header
 from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
-from generator import feeds, urls
-from generator.feeds import build_feeds, changes_feed, subscribe_links
 from generator.history import History, read_history
 from generator.model import Site
+from generator.outputs import feeds, urls
+from generator.outputs.feeds import build_feeds, changes_feed, subscribe_links
 from generator.validate import read_site
 
 TESTS = Path(__file__).resolve().parent

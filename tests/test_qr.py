@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from bs4 import BeautifulSoup
 
-from generator.pages import qr_svg
+from generator.outputs.pages import qr_svg
 
 pytest_plugins = ["site_fixtures"]
 SCALE = 4

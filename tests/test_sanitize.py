@@ -1,6 +1,6 @@
 """Descriptions are Markdown from YAML, and raw HTML in them is not trusted (SPEC "Activity file").
 
-Unit level: ``generator.pages.sanitize_markdown`` on hostile input, judged by the parsed result
+Unit level: ``generator.outputs.pages.sanitize_markdown`` on hostile input, judged by the parsed result
 (BeautifulSoup), never by string comparison. End to end: a copy of a sample campaign whose activity
 has a hostile description and title, built, and the built pages read back.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from generator.pages import sanitize_markdown
+from generator.outputs.pages import sanitize_markdown
 
 pytest.register_assert_rewrite("site_fixtures")
 from site_fixtures import (  # noqa: E402
@@ -279,7 +279,7 @@ def test_built_page_json_ld_is_inert(hostile_build):
     hazards = [h for h in ("<!--", "<script", "</script") if h in raw.lower()]
     assert not hazards, (
         f"JSON-LD contains {hazards}; escape < > & as \\u003c \\u003e \\u0026 when serialising "
-        "(generator/pages.py Renderer.activity_page)"
+        "(generator/outputs/pages.py Renderer.activity_page)"
     )
 
 

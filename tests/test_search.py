@@ -1,4 +1,4 @@
-"""The chunked search index (generator/search.py): tokens, shards, and what a visitor downloads.
+"""The chunked search index (generator/outputs/search.py): tokens, shards, and what a visitor downloads.
 
 A query is answered here the way assets/kepu-search.js answers it (manifest → one term shard per
 term → intersect → document shards of the first results), on a synthetic 3,000-activity campaign,
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.search import build_index, shard_of, tokens
+from generator.outputs.search import build_index, shard_of, tokens
 from generator.validate import read_site
 
 ROOT = Path(__file__).resolve().parent.parent

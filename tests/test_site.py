@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from generator.cli import build_site
+from generator.commands.cli import build_site
 from generator.model import Activity, Campaign, Site
 
 pytest.register_assert_rewrite("site_fixtures")

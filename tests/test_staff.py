@@ -24,10 +24,10 @@ import pytest
 import yaml
 from conftest import ROOT, Result
 
-from generator import cli
+from generator.commands import cli
+from generator.commands.scaffold import model_keys
+from generator.commands.spreadsheet import dump, parse_span, slugify
 from generator.model import Activity, Campaign
-from generator.scaffold import model_keys
-from generator.spreadsheet import dump, parse_span, slugify
 
 CID = "2022-changzhou-kepuri"
 ACT = f"campaigns/{CID}/activities"

@@ -11,8 +11,8 @@ import typing
 from datetime import date
 from typing import Any, Literal, Union
 
-from .convert import SLUG_RE, _shape, is_required
-from .model import Activity, Campaign, Slug, Url, When
+from ..convert import SLUG_RE, _shape, is_required
+from ..model import Activity, Campaign, Slug, Url, When
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{1,2}-\d{1,2}$"}
 WHEN = {

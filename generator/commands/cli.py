@@ -8,18 +8,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .problems import Problems
+from ..problems import Problems
+from ..repo import find_root
+from ..validate import read_site
 from .staff import add_commands
-from .validate import read_site
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The repository root: the nearest folder upwards that has campaigns/ or mkdocs.yml."""
-    here = (start or Path.cwd()).resolve()
-    for d in [here, *here.parents]:
-        if (d / "campaigns").is_dir() or (d / "mkdocs.yml").is_file():
-            return d
-    return here
 
 
 def report(problems: Problems, fmt: str = "text", out=None) -> None:

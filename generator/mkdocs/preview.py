@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .build import SiteBuild
-from .problems import Problems
-from .validate import read_activity
+from ..outputs.build import SiteBuild
+from ..problems import Problems
+from ..validate import read_activity
 
 
 def refresh_activity(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .model import Activity, Campaign
+from ..model import Activity, Campaign
 
 MODE_WORD = {"offline": "线下", "online": "线上", "hybrid": "线上线下"}
 SYSTEM_WORD = {"kexie": "科协系统", "other": "其他系统", None: "未填写"}

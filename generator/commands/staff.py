@@ -19,18 +19,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .model import Activity, Campaign
-from .problems import Pos, Problems
-from .validate import display, read_site
+from ..model import Activity, Campaign
+from ..problems import Problems
+from ..repo import find_root
+from ..validate import display, read_site
 
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
 
 
 def _root() -> Path:
-    from .cli import find_root  # cli imports this module while building its parser
-
     return find_root()
 
 
@@ -129,7 +127,7 @@ def sessions(a: Activity) -> int:
 
 
 def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
-    from .data import campaign_stats
+    from ..outputs.data import campaign_stats
 
     s = campaign_stats(c)
     live = [a for a in c.activities if a.status != "cancelled"]
@@ -171,7 +169,7 @@ def _width(text: str) -> int:
 
 
 def _missing_line(a: Activity) -> list[str]:
-    from .data import when_text
+    from ..outputs.data import when_text
 
     c = a.campaign
     state = f"（{a.status_word}）" if a.status_word else ""
@@ -297,8 +295,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_new_campaign(args: argparse.Namespace) -> int:
-    from . import branding
-    from .convert import SLUG_RE, slug_hint, suggest
+    from .. import branding
+    from ..convert import SLUG_RE, slug_hint, suggest
     from .scaffold import campaign_text
 
     root = _root()
@@ -327,7 +325,7 @@ def cmd_new_campaign(args: argparse.Namespace) -> int:
 
 
 def cmd_new_activity(args: argparse.Namespace) -> int:
-    from .convert import SLUG_RE, slug_hint, suggest
+    from ..convert import SLUG_RE, slug_hint, suggest
     from .scaffold import activity_text
     from .spreadsheet import SheetError, load_campaign, match_name, slugify, unique_slug
 
@@ -416,62 +414,6 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
 
 
 # ---- `kepu check`: activities added after registration closed ----------------------------------
-
-REGISTRATION_WORDS = ("注册", "登记", "发布活动")  # deadlines.what of the platform registration
-
-
-def registration_deadline(c: Campaign) -> date | None:
-    days = [d.date for d in c.deadlines if any(w in d.what for w in REGISTRATION_WORDS)]
-    return max(days, default=None)
-
-
-def late_additions(
-    root: Path, campaigns: list[Campaign], problems: Problems, today: date | None = None
-) -> None:
-    """Warn about activity files that git first saw after the campaign's registration deadline:
-    they may be missing from the national platform.
-
-    Only for campaigns whose campaign.yml itself predates the deadline: a campaign entered after
-    the event (historical or sample data) would otherwise warn on every file. A shallow clone
-    dates every file to its oldest commit, so it is skipped; CI needs `fetch-depth: 0`.
-    """
-    today = today or date.today()
-    due = {c.id: d for c in campaigns if (d := registration_deadline(c)) is not None and d < today}
-    if not due:
-        return  # nothing can be late yet: no git call
-    from .history import read_history
-
-    hist = read_history(root)
-    if hist.shallow or not (hist.files or hist.dirty):
-        return  # not a git work tree, or no usable history
-    for c in campaigns:
-        deadline = due.get(c.id)
-        if deadline is None:
-            continue
-        try:
-            tz = ZoneInfo(c.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("Asia/Shanghai")
-
-        def added(path: str | Path, tz: ZoneInfo = tz) -> date | None:
-            known = hist.get(path)
-            if known is not None:
-                return known.first.astimezone(tz).date()
-            return today if hist.key(path) in hist.dirty else None
-
-        since = added(root / "campaigns" / c.id / "campaign.yml")
-        if since is None or since > deadline:
-            continue
-        what = next(d.what for d in c.deadlines if d.date == deadline)
-        for a in c.activities:
-            day = added(a.pos.path)
-            if day is not None and day > deadline:
-                problems.warn(
-                    Pos(a.pos.path, 1, 1),
-                    f"这个活动 {day} 才加入，晚于注册截止日期 {deadline}（{what}）："
-                    "请确认已在全国平台补报，或与活动负责部门联系",
-                )
-
 
 # ---- registration with cli.py ---------------------------------------------------------------
 

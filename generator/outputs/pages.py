@@ -24,10 +24,10 @@ import nh3
 import zxingcpp
 from markupsafe import Markup
 
-from . import branding
+from .. import branding
+from ..model import Activity, Campaign, Site
 from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
 from .feeds import subscribe_links
-from .model import Activity, Campaign, Site
 from .urls import query
 
 TEMPLATES = Path(__file__).parent / "templates"

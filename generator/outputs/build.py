@@ -20,12 +20,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from ..history import read_history
+from ..model import Activity, Campaign, Site
+from ..parallel import fork_map
 from .data import open_data
 from .feeds import changes_feed, iter_feeds
-from .history import read_history
-from .model import Activity, Campaign, Site
 from .pages import Renderer
-from .parallel import fork_map
 from .search import build_index
 
 

@@ -30,11 +30,11 @@ from typing import Any, Literal
 
 import yaml
 
-from .convert import FULLWIDTH, SLUG_RE, _shape, parse_when, suggest
-from .load import LoadError, decode
-from .model import Activity, Campaign, Slug, Url, When
-from .problems import Problem
-from .validate import display, read_site
+from ..convert import FULLWIDTH, SLUG_RE, _shape, parse_when, suggest
+from ..load import LoadError, decode
+from ..model import Activity, Campaign, Slug, Url, When
+from ..problems import Problem
+from ..validate import display, read_site
 
 HEADER_SCAN = 30  # banners, notes and merged title rows above the header are a few rows at most
 MIN_HEADERS = 3  # a row with this many known column names is the header row
@@ -1451,7 +1451,7 @@ EXPORT_COLUMNS: list[tuple[str, str | None]] = [
 
 
 def export_row(a: Activity) -> list[Any]:
-    from .data import when_text
+    from ..outputs.data import when_text
 
     c = a.campaign
     get: dict[str, Any] = {

@@ -17,9 +17,9 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 
+from ..model import Site
+from ..parallel import fork_map
 from .data import when_text
-from .model import Site
-from .parallel import fork_map
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 DOCS_PER_SHARD = 200

@@ -27,11 +27,11 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from watchdog.events import FileSystemEventHandler
 
-from .build import SiteBuild
-from .history import last_commit_time
-from .parallel import use_cores
+from ..history import last_commit_time
+from ..outputs.build import SiteBuild
+from ..parallel import use_cores
+from ..validate import read_site
 from .preview import refresh_activity
-from .validate import read_site
 
 log = logging.getLogger("mkdocs.plugins.kepu")
 

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from .convert import _shape
-from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign
+from ..convert import _shape
+from ..model import DEFAULT_AUDIENCES, Activity, Brand, Campaign
 from .spreadsheet import _unoptional
 
 CAMPAIGN_TEMPLATE = """\

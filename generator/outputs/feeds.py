@@ -22,9 +22,9 @@ from icalendar import Component, Parameters, Timezone, vDuration, vText
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import is_utc
 
-from .history import History
-from .model import Activity, Campaign, Site
-from .parallel import fork_map
+from ..history import History
+from ..model import Activity, Campaign, Site
+from ..parallel import fork_map
 from .urls import quote_all
 
 PRODID = "-//kepu-calendar//kepu-calendar//ZH"

@@ -1,0 +1,66 @@
+"""Campaign rules that need more than one file: activities added after registration closed.
+
+Part of the core: ``validate`` runs them; the staff commands reuse them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .history import read_history
+from .model import Campaign
+from .problems import Pos, Problems
+
+REGISTRATION_WORDS = ("注册", "登记", "发布活动")  # deadlines.what of the platform registration
+
+
+def registration_deadline(c: Campaign) -> date | None:
+    days = [d.date for d in c.deadlines if any(w in d.what for w in REGISTRATION_WORDS)]
+    return max(days, default=None)
+
+
+def late_additions(
+    root: Path, campaigns: list[Campaign], problems: Problems, today: date | None = None
+) -> None:
+    """Warn about activity files that git first saw after the campaign's registration deadline:
+    they may be missing from the national platform.
+
+    Only for campaigns whose campaign.yml itself predates the deadline: a campaign entered after
+    the event (historical or sample data) would otherwise warn on every file. A shallow clone
+    dates every file to its oldest commit, so it is skipped; CI needs `fetch-depth: 0`.
+    """
+    today = today or date.today()
+    due = {c.id: d for c in campaigns if (d := registration_deadline(c)) is not None and d < today}
+    if not due:
+        return  # nothing can be late yet: no git call
+    hist = read_history(root)
+    if hist.shallow or not (hist.files or hist.dirty):
+        return  # not a git work tree, or no usable history
+    for c in campaigns:
+        deadline = due.get(c.id)
+        if deadline is None:
+            continue
+        try:
+            tz = ZoneInfo(c.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo("Asia/Shanghai")
+
+        def added(path: str | Path, tz: ZoneInfo = tz) -> date | None:
+            known = hist.get(path)
+            if known is not None:
+                return known.first.astimezone(tz).date()
+            return today if hist.key(path) in hist.dirty else None
+
+        since = added(root / "campaigns" / c.id / "campaign.yml")
+        if since is None or since > deadline:
+            continue
+        what = next(d.what for d in c.deadlines if d.date == deadline)
+        for a in c.activities:
+            day = added(a.pos.path)
+            if day is not None and day > deadline:
+                problems.warn(
+                    Pos(a.pos.path, 1, 1),
+                    f"这个活动 {day} 才加入，晚于注册截止日期 {deadline}（{what}）："
+                    "请确认已在全国平台补报，或与活动负责部门联系",
+                )
