@@ -7,43 +7,10 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from ..model import Activity, Campaign
-
-MODE_WORD = {"offline": "线下", "online": "线上", "hybrid": "线上线下"}
-SYSTEM_WORD = {"kexie": "科协系统", "other": "其他系统", None: "未填写"}
-LEVEL_WORD = {"city": "市级", "district": "区县级", "town": "镇街级", "unit": "单位", None: ""}
-
-
-def when_text(a: Activity) -> str:
-    """Human date/time text: 9月15日 09:30–11:30, 9月15日–9月21日, 每天 09:00–17:00 …"""
-
-    def day(d: date) -> str:
-        return f"{d.month}月{d.day}日"
-
-    start, end = a.start, a.end_value
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        if start.date() == end.date():
-            text = f"{day(start.date())} {start:%H:%M}–{end:%H:%M}"
-        else:
-            text = f"{day(start.date())} {start:%H:%M} – {day(end.date())} {end:%H:%M}"
-    else:
-        text = day(a.first_day) if a.first_day == a.end_value else f"{day(a.first_day)}–{day(a.end_value)}"
-    r = a.recurrence
-    if r is not None:
-        names = dict(zip(["mo", "tu", "we", "th", "fr", "sa", "su"], "一二三四五六日", strict=True))
-        if r.freq == "daily":
-            every = "每天" if r.interval == 1 else f"每{r.interval}天"
-        else:
-            days = "、".join("周" + names[d] for d in r.byday) or "每周"
-            every = (days if r.interval == 1 else f"每{r.interval}周的{days}")
-        hours = f" {start:%H:%M}–{end:%H:%M}" if isinstance(start, datetime) else ""
-        text = f"{day(a.first_day)}至{day(r.until)} {every}{hours}"
-        if r.except_:
-            text += "（" + "、".join(day(d) for d in r.except_) + "除外）"
-    return text
+from .text import MODE_WORD, SYSTEM_WORD, when_text
 
 
 def activity_record(a: Activity, base_url: str) -> dict[str, Any]:

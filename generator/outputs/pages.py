@@ -9,7 +9,6 @@ any sub-path and from a local folder); only feeds and QR codes use the absolute 
 from __future__ import annotations
 
 import functools
-import html
 import json
 import re
 from datetime import date, datetime, timedelta
@@ -17,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import cmarkgfm
 import jinja2
@@ -26,14 +26,26 @@ from markupsafe import Markup
 
 from .. import branding
 from ..model import Activity, Campaign, Site
-from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
+from .data import campaign_stats
 from .feeds import subscribe_links
+from .text import (
+    LEVEL_WORD,
+    MODE_WORD,
+    WEEKDAY_KEYS,
+    date_text,
+    day_hours,
+    html_to_text,
+    one_day,
+    sessions,
+    sessions_attr,
+    span_text,
+    when_text,
+)
 from .urls import query
 
 TEMPLATES = Path(__file__).parent / "templates"
-WEEKDAYS = "一二三四五六日"
 HOME_LIMIT = 300  # activities behind "today / this week" on the home page
-LISTING_LIMIT = 600  # listing entries (activity × day) above which a campaign page links to districts
+LISTING_LIMIT = 600  # activities above which a campaign page lists only city-level ones
 
 # What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
 # styles, event handlers, iframes or images from other hosts (the site must work offline).
@@ -65,16 +77,18 @@ def sanitize_markdown(text: str | None) -> Markup:
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)
+    # A line break inside a Chinese paragraph is a soft break, which browsers show as a space:
+    # between two CJK characters it is joined without one, as Chinese is written.
+    return Markup(_CJK_BREAK.sub("", clean))
 
 
-_TAG_RE = re.compile(r"<[^>]+>")
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
 
 
 def plain_text(description: str | None) -> str:
     """The description as plain text (sanitised first): for search, meta tags and JSON-LD."""
-    text = html.unescape(_TAG_RE.sub(" ", str(sanitize_markdown(description))))
-    return " ".join(text.split())
+    return html_to_text(str(sanitize_markdown(description)))
 
 
 def inert_json(data: Any) -> Markup:
@@ -105,8 +119,25 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
 
 
 
-def day_text(d: date) -> str:
-    return f"{d.month}月{d.day}日 星期{WEEKDAYS[d.weekday()]}"
+def first_day(a: Activity) -> date:
+    """The day of the first session (in the campaign's zone)."""
+    return sessions(a)[0][0].date() if a.recurrence else a.first_day
+
+
+def registration_closes(a: Activity) -> str:
+    """The instant registration closes (midnight after the deadline day, campaign zone), for
+    the visitor's script: "" when there is no deadline (then it closes when the activity ends)."""
+    r = a.registration
+    if r is None or r.deadline is None:
+        return ""
+    closes = datetime.combine(r.deadline + timedelta(1), datetime.min.time(), ZoneInfo(a.campaign.timezone))
+    return closes.isoformat(timespec="minutes")
+
+
+def online_button(a: Activity) -> str:
+    """The words on the online activity's button: a live stream is joined, anything else entered."""
+    platform = (a.online.platform or "") if a.online else ""
+    return "进入直播" if "直播" in platform else "进入线上活动"
 
 
 def amap_link(a: Activity) -> str | None:
@@ -119,18 +150,41 @@ def amap_link(a: Activity) -> str | None:
     )
 
 
-def google_calendar_link(a: Activity, page_url: str) -> str:
+def google_recurrence(a: Activity) -> str | None:
+    """RRULE for Google's template link, "" for a one-off, None where it cannot say the
+    schedule (exceptions: the link has no EXDATE), in which case no link is offered."""
+    r = a.recurrence
+    if r is None:
+        return ""
+    if r.except_:
+        return None
+    rule = [f"FREQ={r.freq.upper()}", f"UNTIL={r.until:%Y%m%d}"]
+    if r.interval > 1:
+        rule.append(f"INTERVAL={r.interval}")
+    if r.freq == "weekly" and r.byday:
+        rule.append("BYDAY=" + ",".join(d.upper() for d in sorted(set(r.byday), key=WEEKDAY_KEYS.index)))
+    return "RRULE:" + ";".join(rule)
+
+
+def google_calendar_link(a: Activity, page_url: str) -> str | None:
+    recur = google_recurrence(a)
+    if recur is None or a.status == "cancelled":
+        return None
     fmt = "%Y%m%dT%H%M%S"
     if isinstance(a.start, datetime):
         end = a.end_value
         dates = f"{a.start.strftime(fmt)}/{end.strftime(fmt)}"
-    else:
-        dates = f"{a.first_day:%Y%m%d}/{(a.end_value + timedelta(1)):%Y%m%d}"
+    else:  # the first session: one day of a repeating all-day activity, else the whole span
+        last = a.first_day if a.recurrence else a.end_value
+        dates = f"{a.first_day:%Y%m%d}/{(last + timedelta(1)):%Y%m%d}"
     where = a.venue.name + (f" {a.venue.address}" if a.venue.address else "") if a.venue else ""
-    return "https://calendar.google.com/calendar/render?" + query({
+    params = {
         "action": "TEMPLATE", "text": a.title, "dates": dates, "ctz": a.campaign.timezone,
         "details": f"{a.campaign.label}\n{page_url}", "location": where or (a.online.url if a.online else ""),
-    })
+    }
+    if recur:
+        params["recur"] = recur
+    return "https://calendar.google.com/calendar/render?" + query(params)
 
 
 def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
@@ -139,8 +193,6 @@ def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
 
     def iso(v: date | datetime) -> str:
         if isinstance(v, datetime):
-            from zoneinfo import ZoneInfo
-
             return v.replace(tzinfo=ZoneInfo(tz)).isoformat()
         return v.isoformat()
 
@@ -193,8 +245,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
         )
         self.env.globals.update(
-            when_text=when_text, day_text=day_text, MODE_WORD=MODE_WORD, LEVEL_WORD=LEVEL_WORD,
-            markdown=sanitize_markdown, quote=quote,
+            when_text=when_text, date_text=date_text, day_hours=day_hours, one_day=one_day,
+            sessions_attr=sessions_attr, span_text=span_text, MODE_WORD=MODE_WORD, LEVEL_WORD=LEVEL_WORD,
+            markdown=sanitize_markdown, quote=quote, online_button=online_button,
         )
         self._templates: dict[str, jinja2.Template] = {}
         self._groups: dict[str, dict[str, list[Activity]]] = {}
@@ -243,18 +296,19 @@ class Renderer:
     # -- pages --------------------------------------------------------------------------------
 
     def listing_days(self, activities: list[Activity]) -> list[tuple[date, list[Activity]]]:
-        """Activities grouped under every day they take place, in date order."""
+        """Each activity once, under the day of its first session, in date and time order
+        (all-day first). A daily exhibition is one entry with its schedule in words; the
+        visitor's script moves entries to their next upcoming day and filters by day."""
         days: dict[date, list[Activity]] = {}
         for a in activities:
-            for d in a.occurrence_days():
-                days.setdefault(d, []).append(a)
-        return sorted(days.items())
+            days.setdefault(first_day(a), []).append(a)
+        return [(d, sorted(acts, key=lambda a: (a.start_key, a.slug))) for d, acts in sorted(days.items())]
 
     def campaign_page(self, c: Campaign) -> str:
         """The whole programme by day; a large campaign lists its city-level activities and
         sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
         days = self.listing_days(c.activities)
-        full = sum(len(acts) for _, acts in days) <= LISTING_LIMIT
+        full = len(c.activities) <= LISTING_LIMIT
         if not full:
             days = self.listing_days([a for a in c.activities if a.level == "city"])
         return self._listing_page(
@@ -273,7 +327,12 @@ class Renderer:
         return self._listing_page(
             "district.html", **self.common(c, 2), district=district, district_name=c.districts[district],
             days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",
+            qr=self.district_qr(c, district),
         )
+
+    def district_qr(self, c: Campaign, district: str) -> Markup:
+        """QR code of the district page, for its printed A4 notice."""
+        return qr_svg(f"{self.base_url}{c.id}/{district}/", scale=3)
 
     def stats_page(self, c: Campaign) -> str:
         return self.template("stats.html").render(**self.common(c, 2), s=campaign_stats(c))
@@ -299,6 +358,7 @@ class Renderer:
             **self.common(c, 3), brand_style=style, brand_block=block,
             a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",
+            deadline_at=registration_closes(a),
             json_ld=inert_json(json_ld(a, url)),
         )
 
@@ -310,12 +370,11 @@ class Renderer:
         pool = [a for c in campaigns if c.span.end.year >= newest for a in c.activities]
         if len(pool) > HOME_LIMIT:
             pool = [a for a in pool if a.level == "city"][:HOME_LIMIT]
-        upcoming = sorted(
-            ((d, a) for a in pool for d in a.occurrence_days()),
-            key=lambda x: (x[0], x[1].start_key, x[1].campaign.id, x[1].slug),
-        )
+        # each activity once, with its sessions: the visitor's script picks today's, this
+        # weekend's and the next ones by the visitor's clock
+        upcoming = sorted(pool, key=lambda a: (a.start_key, a.campaign.id, a.slug))
         return self.template("home.html").render(
-            campaigns=campaigns, upcoming=upcoming, root=""
+            campaigns=campaigns, upcoming=upcoming, root="", latest=campaigns[0] if campaigns else None,
         )
 
     def description(self, a: Activity) -> str:

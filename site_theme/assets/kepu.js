@@ -72,36 +72,5 @@
     apply();
   }
 
-  /* home page: today and this week, by the visitor's own date */
-  var now = document.querySelector("[data-kepu-now]");
-  var tpl = document.querySelector("template[data-kepu-upcoming]");
-  if (now && tpl) {
-    var pad = function (x) { return (x < 10 ? "0" : "") + x; };
-    var iso = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
-    var today = new Date();
-    var todayIso = iso(today);
-    var monday = new Date(today); monday.setDate(today.getDate() - ((today.getDay() + 6) % 7));
-    var sunday = new Date(monday); sunday.setDate(monday.getDate() + 6);
-    var weekFrom = iso(monday), weekTo = iso(sunday);
-    var fill = function (box, test) {
-      var ul = document.createElement("ul"); ul.className = "kepu-items";
-      var seen = {};
-      tpl.content.querySelectorAll("ul[data-date]").forEach(function (group) {
-        var d = group.getAttribute("data-date");
-        var li = group.querySelector("li");
-        var key = li.querySelector("a").getAttribute("href");
-        if (test(d) && !seen[key]) { seen[key] = 1; ul.appendChild(li.cloneNode(true)); }
-      });
-      if (ul.children.length) { box.appendChild(ul); }
-      else { var p = document.createElement("p"); p.textContent = "暂无活动。"; box.appendChild(p); }
-    };
-    fill(now.querySelector("[data-kepu-today]"), function (d) { return d === todayIso; });
-    fill(now.querySelector("[data-kepu-week]"), function (d) { return d >= weekFrom && d <= weekTo; });
-    now.hidden = false;
-    document.querySelectorAll("[data-kepu-state]").forEach(function (s) {
-      var card = s.closest("[data-start]");
-      var st = card.getAttribute("data-start"), en = card.getAttribute("data-end");
-      s.textContent = todayIso < st ? "即将开始" : (todayIso > en ? "已结束" : "进行中");
-    });
-  }
+  /* home page: the lists by the visitor's date are being rebuilt on data-sessions (issue 12) */
 })();
