@@ -43,4 +43,4 @@ golden: setup
 	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py -k golden
 
 clean:
-	rm -rf site .site-build-* $(VENV) tests/js/node_modules
+	rm -rf site .site-* $(VENV) tests/js/node_modules
