@@ -22,7 +22,6 @@ from .problems import Pos, Problems
 from .rules import late_additions  # activities added after registration closed (git)
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
-RESERVED_DISTRICTS = {"activities", "categories", "stats", "assets", "search", "calendar", "changes", "print"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
 CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
@@ -139,12 +138,6 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
         problems.error(
             where("timezone"), f"未知时区 {c.timezone}：请写 Asia/Shanghai 这样的 IANA 名称", "timezone"
         )
-    for key in c.districts:
-        if key in RESERVED_DISTRICTS:
-            problems.error(
-                fp.get(f"districts.{key}", where("districts")),
-                f"辖区编号不能用 {key}：网站在活动目录下已经用了这个名字", "districts",
-            )
     if not c.audiences:
         c.audiences = dict(DEFAULT_AUDIENCES)
     cats: dict[str, Category] = {}

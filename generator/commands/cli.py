@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..outputs.site import check_paths
 from ..problems import Problems
 from ..repo import find_root
 from ..validate import read_site
@@ -30,6 +31,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{p}: 错误: 找不到这个文件或文件夹", file=sys.stderr)
             return 2
     site, problems = read_site(root, paths or None)
+    check_paths(site.campaigns, root, problems)
     report(problems, args.format)
     n_act = sum(len(c.activities) for c in site.campaigns)
     if not site.campaigns and not problems.errors:

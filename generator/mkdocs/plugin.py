@@ -29,6 +29,7 @@ from watchdog.events import FileSystemEventHandler
 
 from ..history import last_commit_time
 from ..outputs.build import SiteBuild
+from ..outputs.site import check_paths
 from ..parallel import use_cores
 from ..validate import read_site
 from .preview import refresh_activity
@@ -85,6 +86,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         gc.disable()  # reading makes the model and little garbage: no collections while it grows
         try:
             site, problems = read_site(root)
+            check_paths(site.campaigns, root, problems)
         finally:
             gc.enable()
         read_time = time.perf_counter() - start
