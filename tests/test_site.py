@@ -460,7 +460,7 @@ def test_campaign_page_district_counts(site_model: Site, built_site: Path):
         soup = soup_of(built_site / c.id / "index.html")
         got = {li.a["href"].rstrip("/"): text_of(li.select_one(".kepu-count"))
                for li in soup.select("ul.kepu-districts li")}
-        want = {d: f"{len(c.district_activities(d))} 项" for d in c.districts}
+        want = {d: f"{len(c.activities_by_district()[d])} 项" for d in c.districts}
         assert got == want, c.id
 
 

@@ -28,12 +28,11 @@ from .. import branding
 from ..model import Activity, Campaign, Site
 from .data import LEVEL_WORD, MODE_WORD, campaign_stats, when_text
 from .feeds import subscribe_links
+from .options import DEFAULT_OPTIONS, BuildOptions
 from .urls import query
 
 TEMPLATES = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
-HOME_LIMIT = 300  # activities behind "today / this week" on the home page
-LISTING_LIMIT = 600  # listing entries (activity × day) above which a campaign page links to districts
 
 # What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
 # styles, event handlers, iframes or images from other hosts (the site must work offline).
@@ -48,8 +47,8 @@ ALLOWED_ATTRS = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 def sanitize_markdown(text: str | None) -> Markup:
     """Markdown → HTML → nh3 (ammonia) allow-list: raw HTML in YAML is never trusted.
 
-    GitHub-flavoured Markdown through cmark-gfm (C): Python-Markdown took 0.8 ms a description,
-    cmark-gfm 0.03 ms, and GFM is what staff know from the pull requests they edit in (lists
+    GitHub-flavoured Markdown through cmark-gfm (C): many times faster than Python-Markdown (README
+    "性能"), and GFM is what staff know from the pull requests they edit in (lists
     without a blank line before them, bare links). Raw HTML is passed on to nh3 rather than
     dropped by cmark (and GFM's tagfilter is left out, which would show a script's source as
     text), so that nh3 keeps the text of pasted HTML and removes the markup and scripts."""
@@ -84,8 +83,8 @@ def inert_json(data: Any) -> Markup:
 
 
 def qr_svg(text: str, scale: int = 4) -> Markup:
-    """A QR code as one compact SVG path. zxing-cpp (C++) encodes it: a pure-Python encoder took
-    3–6 ms a page, which is 10–20 minutes of a national-size build."""
+    """A QR code as one compact SVG path. zxing-cpp (C++) encodes it: a pure-Python encoder would
+    be a large share of a national-size build (README "性能")."""
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     img = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     n = img.shape[0]
@@ -177,8 +176,9 @@ def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
 class Renderer:
     """Renders every page body. One instance per build; cheap per page."""
 
-    def __init__(self, site: Site, base_url: str, root: Path):
+    def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS):
         self.site = site
+        self.options = options
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.root = root
         loaders: list[jinja2.BaseLoader] = []
@@ -234,9 +234,6 @@ class Renderer:
         finally:
             self._items.clear()
 
-    def feed_url(self, path: str) -> str:
-        return self.base_url + path
-
     def common(self, c: Campaign, depth: int) -> dict[str, Any]:
         return {"c": c, "root": "../" * depth}
 
@@ -254,7 +251,7 @@ class Renderer:
         """The whole programme by day; a large campaign lists its city-level activities and
         sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
         days = self.listing_days(c.activities)
-        full = sum(len(acts) for _, acts in days) <= LISTING_LIMIT
+        full = sum(len(acts) for _, acts in days) <= self.options.listing_limit
         if not full:
             days = self.listing_days([a for a in c.activities if a.level == "city"])
         return self._listing_page(
@@ -308,8 +305,8 @@ class Renderer:
         # first, so that a national-size campaign does not turn the home page into megabytes.
         newest = max((c.span.end.year for c in campaigns), default=0)
         pool = [a for c in campaigns if c.span.end.year >= newest for a in c.activities]
-        if len(pool) > HOME_LIMIT:
-            pool = [a for a in pool if a.level == "city"][:HOME_LIMIT]
+        if len(pool) > self.options.home_limit:
+            pool = [a for a in pool if a.level == "city"][:self.options.home_limit]
         upcoming = sorted(
             ((d, a) for a in pool for d in a.occurrence_days()),
             key=lambda x: (x[0], x[1].start_key, x[1].campaign.id, x[1].slug),
