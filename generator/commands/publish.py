@@ -80,10 +80,13 @@ def swap_in(new: Path, out: Path) -> None:
 def turn(out: Path) -> Iterator[None]:
     """One build at a time into ``out``; leftovers of killed builds are removed first."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    lock = out.with_name(f".{out.name}.lock")
-    with open(lock, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    # the lock is taken on the parent folder itself, so no lock file is left lying about
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         for stale in out.parent.glob(f".{out.name}-new-*"):
             shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(out.with_name(f".{out.name}-old"), ignore_errors=True)
         yield
+    finally:
+        os.close(fd)
