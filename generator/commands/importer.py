@@ -384,7 +384,8 @@ class Importer:
                 notes += [Note(number, "error", e) for e in row.errors]
                 res.skipped.add(number)
                 continue
-            plan = self._plan(row, target, file_name, notes, res)
+            plan = (self._plan_update(row, target, notes, res) if target is not None
+                    else self._plan_new(row, file_name, notes, res))
             if plan:
                 planned.append(plan)
         self._validate(planned, columns, res)
@@ -436,40 +437,43 @@ class Importer:
         if mode is None and not has_venue and not has_url:
             row.errors.append("没有活动地点，也没有活动链接：至少填一项（线上活动填活动链接）")
 
-    def _plan(self, row: Row, target: Existing | None, file_name: str, notes: list[Note],
-              res: ImportResult) -> Planned | None:
-        if target is not None:
-            if not self.update:
-                notes.append(Note(row.number, "warning", f"已有这个活动的文件 {target.rel}，没有覆盖"
-                                  "（要用表格内容更新它，请加 --update）"))
-                res.skipped.add(row.number)
-                return None
-            path = self.root / target.rel
-            try:
-                text = decode(path.read_bytes(), target.rel)
-                old = yaml.safe_load(text)
-            except (LoadError, OSError, yaml.YAMLError):
-                old = None
-            if not isinstance(old, dict):
-                notes.append(Note(row.number, "error",
-                                  f"现有文件 {target.rel} 无法读取：请先用 kepu check 找出问题并修复"))
-                res.skipped.add(row.number)
-                return None
-            old = normalize(old)
-            new = merge(old, row.values)
-            if "contact" in new and "contact" not in old:
-                new["contact"].setdefault("public", False)
-            changed = [k for k in new if k not in old or normalize(old[k]) != normalize(new[k])]
-            changed += [k for k in old if k not in new]
-            if not changed:
-                res.unchanged.append((row.number, target.rel))
-                return None
-            try:
-                return Planned(row.number, target.rel, splice(text, old, new), text, changed)
-            except ValueError as err:
-                notes.append(Note(row.number, "error", str(err)))
-                res.skipped.add(row.number)
-                return None
+    def _plan_update(self, row: Row, target: Existing, notes: list[Note],
+                     res: ImportResult) -> Planned | None:
+        """The existing file with the row's values merged in; None when nothing changes or it cannot be."""
+        if not self.update:
+            notes.append(Note(row.number, "warning", f"已有这个活动的文件 {target.rel}，没有覆盖"
+                              "（要用表格内容更新它，请加 --update）"))
+            res.skipped.add(row.number)
+            return None
+        path = self.root / target.rel
+        try:
+            text = decode(path.read_bytes(), target.rel)
+            old = yaml.safe_load(text)
+        except (LoadError, OSError, yaml.YAMLError):
+            old = None
+        if not isinstance(old, dict):
+            notes.append(Note(row.number, "error",
+                              f"现有文件 {target.rel} 无法读取：请先用 kepu check 找出问题并修复"))
+            res.skipped.add(row.number)
+            return None
+        old = normalize(old)
+        new = merge(old, row.values)
+        if "contact" in new and "contact" not in old:
+            new["contact"].setdefault("public", False)
+        changed = [k for k in new if k not in old or normalize(old[k]) != normalize(new[k])]
+        changed += [k for k in old if k not in new]
+        if not changed:
+            res.unchanged.append((row.number, target.rel))
+            return None
+        try:
+            return Planned(row.number, target.rel, splice(text, old, new), text, changed)
+        except ValueError as err:
+            notes.append(Note(row.number, "error", str(err)))
+            res.skipped.add(row.number)
+            return None
+
+    def _plan_new(self, row: Row, file_name: str, notes: list[Note], res: ImportResult) -> Planned | None:
+        """A new file under the row's district, named from its 活动编号 or title."""
         district = row.district or ""
         slug = row.slug or unique_slug(slugify(row.title), self.taken)
         self.taken.add(slug)
