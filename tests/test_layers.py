@@ -112,3 +112,21 @@ def test_readme_names_every_module() -> None:
     assert not missing, f"README.md does not describe: {missing}"
     for sub in ("outputs", "mkdocs", "commands"):
         assert f"generator/{sub}/" in readme
+
+
+def test_two_outputs_on_one_path_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The URL layout's own safety net: if a layout change ever made two outputs share a path,
+    the build refuses instead of one file silently replacing the other."""
+    from generator.outputs import site as layout
+    from generator.problems import Problems
+    from generator.validate import read_site
+
+    root = PKG.parent
+    site, problems = read_site(root, parallel=False)
+    assert not problems.errors
+    layout.check_paths(site.campaigns, root, problems)
+    assert not problems.errors, [p.format() for p in problems.errors]
+    monkeypatch.setattr(layout, "category_feed", lambda c, cat: layout.campaign_feed(c))
+    found = Problems()
+    layout.check_paths(site.campaigns, root, found)
+    assert found.errors and "同一个网址" in found.errors[0].format()

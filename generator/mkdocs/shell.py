@@ -17,13 +17,14 @@ import shutil
 from pathlib import Path
 
 from ..outputs.build import FilledPage, SiteBuild
+from ..outputs.site import SHELL_DIR  # part of the URL layout: ids may not take it
 from ..parallel import fork_map
 
 SHELL_TITLE = "@@KEPU-TITLE@@"
 SHELL_DESC = "@@KEPU-DESC@@"
 # contains "<h1" so mkdocs-material does not add a second page heading; the body brings its own
 SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
-SHELL_DIR = "_kepu-shell"
+
 _SHELL_MD = f"/{SHELL_DIR}/index.md"
 _SQUEEZE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")  # ASCII only: U+3000 indents Chinese text
 

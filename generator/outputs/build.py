@@ -19,6 +19,7 @@ from typing import Any
 
 from ..history import History, read_history
 from ..model import Activity, Campaign, Site
+from . import site as url
 from .data import open_data
 from .feeds import changes_feed, iter_feeds
 from .options import DEFAULT_OPTIONS, BuildOptions
@@ -45,27 +46,28 @@ class FilledPage:
 class SiteBuild:
     def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS):
         self.site = site
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = url.base(base_url)
         self.root = root
         self.options = options
         self.renderer = Renderer(site, self.base_url, root, options)
         self.timings: dict[str, float] = {}
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
-            self._bodies[f"{c.id}/index.md"] = lambda c=c: self.renderer.campaign_page(c)
-            self._bodies[f"{c.id}/stats/index.md"] = lambda c=c: self.renderer.stats_page(c)
+            self._bodies[url.source(url.campaign_page(c))] = lambda c=c: self.renderer.campaign_page(c)
+            self._bodies[url.source(url.stats_page(c))] = lambda c=c: self.renderer.stats_page(c)
 
     def page_sources(self) -> dict[str, str]:
         """Generated MkDocs pages: source URI → title (plain text; the adapter escapes it).
         District and activity pages are filled into shell pages instead (see filled_pages)."""
         out: dict[str, str] = {}
         for c in self.site.published():
-            out[f"{c.id}/index.md"] = c.title
-            out[f"{c.id}/stats/index.md"] = "活动统计"
+            out[url.source(url.campaign_page(c))] = c.title
+            out[url.source(url.stats_page(c))] = "活动统计"
         return out
 
     def nav_pages(self) -> set[str]:
-        return {uri for c in self.site.published() for uri in (f"{c.id}/index.md", f"{c.id}/stats/index.md")}
+        return {url.source(page) for c in self.site.published()
+                for page in (url.campaign_page(c), url.stats_page(c))}
 
     def page_body(self, uri: str) -> str | None:
         make = self._bodies.get(uri)
@@ -75,7 +77,8 @@ class SiteBuild:
         """The configured nav with one entry per published campaign after the home page.
         District and activity pages stay out of it: a nav listing them on every page would make
         the build grow with the square of the number of pages."""
-        entries = [{c.title: [{"活动日程": f"{c.id}/index.md"}, {"活动统计": f"{c.id}/stats/index.md"}]}
+        entries = [{c.title: [{"活动日程": url.source(url.campaign_page(c))},
+                              {"活动统计": url.source(url.stats_page(c))}]}
                    for c in sorted(self.site.published(), key=lambda c: c.span.start, reverse=True)]
         nav = list(nav or [{"首页": "index.md"}])
         return nav[:1] + entries + nav[1:]
@@ -125,17 +128,19 @@ class SiteBuild:
     def shell_folders(self) -> list[str]:
         """The folders whose pages are filled into a shell (FilledPage.folder): per campaign,
         one for its activity pages and one for its district pages."""
-        return [key for c in self.site.published() for key in (f"{c.id}/activities", c.id)]
+        return [key for c in self.site.published()
+                for key in (url.activities_folder(c), url.campaign_folder(c))]
 
     def activity_page(self, a: Activity) -> FilledPage:
-        return FilledPage(f"{a.campaign.id}/activities", a.slug, a.title, self.renderer.description(a),
+        return FilledPage(url.activities_folder(a.campaign), a.slug, a.title, self.renderer.description(a),
                           self.renderer.activity_page(a))
 
     def district_page(self, c: Campaign, d: str) -> FilledPage:
         name = c.districts[d]
         count = len(self.renderer.grouped(c)[d])
-        return FilledPage(c.id, d, f"{name}活动安排", f"{c.label}：{c.title}，{name}共 {count} 项活动",
-                          self.renderer.district_page(c, d))
+        desc = f"{c.label}：{c.title}，{name}共 {count} 项活动"
+        body = self.renderer.district_page(c, d)
+        return FilledPage(url.campaign_folder(c), d, f"{name}活动安排", desc, body)
 
     def filled_pages(self) -> list[Callable[[], FilledPage]]:
         """Every activity and district page, each made when called (pages are independent, so
@@ -166,11 +171,11 @@ class SiteBuild:
         urls: list[tuple[str, str]] = []
         for a in self.all_activities:
             day = self.history.revision(a.pos.path)[1].date().isoformat()
-            urls.append((f"{a.campaign.id}/activities/{a.slug}/", day))
+            urls.append((url.activity_page(a), day))
             key = (a.campaign.id, a.district)
             latest[key] = max(latest.get(key, day), day)
         for c in self.site.published():
-            urls += [(f"{c.id}/{d}/", latest.get((c.id, d), build_day)) for d in c.districts]
+            urls += [(url.district_page(c, d), latest.get((c.id, d), build_day)) for d in c.districts]
         return urls
 
 

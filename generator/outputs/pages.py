@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from .. import branding
 from ..model import Activity, Campaign, Site
+from . import site as url_of
 from .data import campaign_stats
 from .feeds import subscribe_links
 from .options import DEFAULT_OPTIONS, BuildOptions
@@ -231,7 +232,7 @@ class Renderer:
     def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS):
         self.site = site
         self.options = options
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = url_of.base(base_url)
         self.root = root
         loaders: list[jinja2.BaseLoader] = []
         if (root / "site_theme" / "kepu").is_dir():
@@ -254,7 +255,7 @@ class Renderer:
         self._brands: dict[tuple[str, str], tuple[Markup, Markup]] = {}
         # per-build constants the shared macros need
         self.env.globals.update(
-            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url,
+            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url, url=url_of,
             listing_item=self.listing_item,
         )
         self._items: dict[tuple[int, str], Markup] = {}
@@ -309,7 +310,7 @@ class Renderer:
         if not full:
             days = self.listing_days([a for a in c.activities if a.level == "city"])
         return self._listing_page(
-            "campaign.html", **self.common(c, 1), days=days, feed=f"{c.id}/calendar.ics", full=full,
+            "campaign.html", **self.common(c, 1), days=days, feed=url_of.campaign_feed(c), full=full,
             counts={d: len(v) for d, v in self.grouped(c).items()},
         )
 
@@ -323,13 +324,13 @@ class Renderer:
         acts = self.grouped(c)[district]
         return self._listing_page(
             "district.html", **self.common(c, 2), district=district, district_name=c.districts[district],
-            days=self.listing_days(acts), count=len(acts), feed=f"{c.id}/{district}/calendar.ics",
+            days=self.listing_days(acts), count=len(acts), feed=url_of.district_feed(c, district),
             qr=self.district_qr(c, district),
         )
 
     def district_qr(self, c: Campaign, district: str) -> Markup:
         """QR code of the district page, for its printed A4 notice."""
-        return qr_svg(f"{self.base_url}{c.id}/{district}/", scale=3)
+        return qr_svg(self.base_url + url_of.district_page(c, district), scale=3)
 
     def stats_page(self, c: Campaign) -> str:
         return self.template("stats.html").render(**self.common(c, 2), s=campaign_stats(c))
@@ -348,13 +349,13 @@ class Renderer:
 
     def activity_page(self, a: Activity) -> str:
         c = a.campaign
-        url = f"{self.base_url}{c.id}/activities/{a.slug}/"
+        url = self.base_url + url_of.activity_page(a)
         qr = qr_svg(url)
         style, block = self.brand_parts(c, "../../../")
         return self.template("activity.html").render(
             **self.common(c, 3), brand_style=style, brand_block=block,
             a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
-            google_link=google_calendar_link(a, url), feed=f"{c.id}/activities/{a.slug}.ics",
+            google_link=google_calendar_link(a, url), feed=url_of.activity_feed(a),
             deadline_at=registration_closes(a),
             json_ld=inert_json(json_ld(a, url)),
         )

@@ -6,6 +6,7 @@ hand-written pages and theme files, so a new output cannot silently replace an a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..model import Activity, Campaign
@@ -14,16 +15,34 @@ from ..problems import Pos, Problems
 SHELL_DIR = "_kepu-shell"  # where the MkDocs adapter renders the page shells (removed after)
 
 
+def base(site_url: str) -> str:
+    """The site's absolute URL, ending in "/" (the one place it is normalised)."""
+    return site_url if site_url.endswith("/") else site_url + "/"
+
+
+def source(page: str) -> str:
+    """The MkDocs source file of a generated page: "c/stats/" → "c/stats/index.md"."""
+    return page + "index.md"
+
+
+def campaign_folder(c: Campaign) -> str:
+    return c.id
+
+
+def activities_folder(c: Campaign) -> str:
+    return f"{c.id}/activities"
+
+
 def campaign_page(c: Campaign) -> str:
     return f"{c.id}/"
 
 
 def district_page(c: Campaign, district: str) -> str:
-    return f"{c.id}/{district}/"
+    return f"{campaign_folder(c)}/{district}/"
 
 
 def activity_page(a: Activity) -> str:
-    return f"{a.campaign.id}/activities/{a.slug}/"
+    return f"{activities_folder(a.campaign)}/{a.slug}/"
 
 
 def stats_page(c: Campaign) -> str:
@@ -86,11 +105,31 @@ def root_names(root: Path) -> set[str]:
     return names
 
 
+def campaign_outputs(c: Campaign) -> Iterator[tuple[str, str]]:
+    """(path, what) of every file and page a campaign publishes, for the collision check."""
+    yield campaign_page(c), "专题页面"
+    yield stats_page(c), "统计页面"
+    yield campaign_feed(c), "专题日历"
+    yield changes_feed(c), "变动订阅"
+    for p in open_data(c):
+        yield p, "开放数据"
+    for d, name in c.districts.items():
+        yield district_page(c, d), f"{name}页面"
+        yield district_feed(c, d), f"{name}日历"
+    for cat in c.category_list:
+        yield category_feed(c, cat), f"类别 {cat} 的日历"
+    for a in c.activities:
+        yield activity_page(a), f"活动 {a.pos.path}"
+        yield activity_feed(a), f"活动 {a.pos.path} 的日历"
+
+
 def check_paths(campaigns: list[Campaign], root: Path, problems: Problems) -> None:
-    """Refuse campaign and district ids that would land on a path the site itself uses."""
+    """Refuse campaign and district ids that would land on a path the site itself uses, and
+    any two outputs on one path (one would silently replace the other)."""
     top = root_names(root)
     under = campaign_children()
     for c in campaigns:
+        reserved_before = len(problems.errors)
         if c.id in top:
             problems.error(
                 Pos(c.pos.path, 1, 1),
@@ -102,3 +141,10 @@ def check_paths(campaigns: list[Campaign], root: Path, problems: Problems) -> No
                     c.field_pos.get(f"districts.{key}", c.field_pos.get("districts", c.pos)),
                     f"辖区编号不能用 {key}：网站在活动专题下已经用了这个名字（{c.id}/{key}/）", "districts",
                 )
+        if reserved_before == len(problems.errors):  # a reserved id collides already: said once
+            seen: dict[str, str] = {}
+            for path, what in campaign_outputs(c):
+                other = seen.setdefault(path, what)
+                # two activity files with one id are reported by validate.check_ids, with both files
+                if other != what and not (other.startswith("活动") and what.startswith("活动")):
+                    problems.error(Pos(c.pos.path, 1, 1), f"{what}和{other}会写到同一个网址 {path}：请改编号")
