@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 Level = Literal["error", "warning"]
 
 LEVEL_WORD = {"error": "错误", "warning": "警告"}
+
+# A line break in a file name ("x\n::add-mask::y.yml") or in a quoted value would start a new
+# output line, which GitHub Actions reads as a workflow command even in plain `kepu check` output:
+# every problem is one line, its control characters shown as Python escapes.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> str:
+    """``text`` on one line: control characters written as escapes (\\n, \\x1b)."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+
+
+def _github_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub's toolkit does (escapeData)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """A workflow command's property value (file=…): also ":" and "," (toolkit escapeProperty),
+    so that a file name cannot end the properties or add line=…"""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 @dataclass(frozen=True, order=True)
@@ -34,15 +56,13 @@ class Problem:
     def format(self) -> str:
         where = f"{self.pos}: {LEVEL_WORD[self.level]}: "
         what = f"{self.field}：{self.message}" if self.field else self.message
-        return where + what
+        return shown(where + what)
 
     def format_github(self) -> str:
         kind = "error" if self.level == "error" else "warning"
-        # GitHub workflow commands: %, CR and LF must be escaped in the message.
-        msg = self.format().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         line = f",line={self.pos.line}" if self.pos.line else ""
         col = f",col={self.pos.col}" if self.pos.col else ""
-        return f"::{kind} file={self.pos.path}{line}{col}::{msg}"
+        return f"::{kind} file={_github_property(self.pos.path)}{line}{col}::{_github_data(self.format())}"
 
 
 @dataclass

@@ -25,6 +25,19 @@ from .rules import late_additions  # activities added after registration closed 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
 CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
+# CODEOWNERS owners as GitHub spells them: @user (letters, digits, hyphens, at most 39) or
+# @org/team (team slugs also have _ and .). ASCII only, so nothing else can reach .github/CODEOWNERS.
+OWNER_RE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9-]{0,38}(/[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+OWNER_SPLIT = re.compile(r"[\s,，、]+")
+
+
+def owner_handles(value: str) -> tuple[list[str], list[str]]:
+    """An ``owners:`` value split into owners (spaces or commas between them), and those that
+    are not a GitHub user or team."""
+    owners = [t for t in OWNER_SPLIT.split(value) if t]
+    if not owners:
+        return [], [value]
+    return owners, [t for t in owners if not OWNER_RE.fullmatch(t)]
 
 
 def display(path: Path) -> str:
@@ -158,10 +171,16 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
         else:
             cats[key] = Category(key, spec)
     c.category_list = cats
-    for key in c.owners:
+    for key, value in c.owners.items():
         if key not in c.districts:
             problems.error(
                 where("owners"), f"owners 中的 {key} 不是辖区编号{suggest(key, c.districts)}", "owners"
+            )
+        if owner_handles(value)[1]:
+            problems.error(
+                fp.get(f"owners.{key}", where("owners")),
+                f"“{value}”不是 GitHub 用户或团队：请写成 \"@组织/团队\" 或 \"@用户名\"（要加引号），"
+                "多个用空格分开", f"owners.{key}",
             )
     if c.rules.city_level_uses_subtheme and not (c.subtheme and c.subtheme.text):
         problems.error(where("rules"), "规则要求市级活动使用副主题，但没有填写 subtheme", "rules")

@@ -181,6 +181,12 @@ class Repo:
         self.campaign()
         return self.activity(set_fields(BASE_ACTIVITY, **fields))
 
+    def site_files(self) -> None:
+        """Add mkdocs.yml, content/ and site_theme/ from the project, so `kepu build` runs here."""
+        shutil.copy(ROOT / "mkdocs.yml", self.root / "mkdocs.yml")
+        for sub in ("content", "site_theme"):
+            shutil.copytree(ROOT / sub, self.root / sub)
+
     # -- running --------------------------------------------------------------------------
 
     def check(self, *args: str) -> Result:

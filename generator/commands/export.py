@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Activity, Campaign
+from ..outputs.cells import set_cell
 from ..outputs.text import when_text
 from .match import LEVEL_WORDS, MODE_KEYS, STATUS_WORDS, SYSTEM_WORDS
 from .tables import column_letter
@@ -57,7 +58,6 @@ def export_row(a: Activity) -> list[Any]:
 
 def export_xlsx(c: Campaign, out: Path) -> int:
     import openpyxl
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
 
     wb = openpyxl.Workbook()
@@ -68,13 +68,7 @@ def export_xlsx(c: Campaign, out: Path) -> int:
     acts = sorted(c.activities, key=lambda a: (order.get(a.district, len(order)), a.start_key, a.slug))
     for r, a in enumerate(acts, 2):
         for col, value in enumerate(export_row(a), 1):
-            cell = ws.cell(r, col)
-            if isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                cell.data_type = "s"  # never a formula, even when the text starts with =
-                cell.number_format = "@"  # text: Excel must not turn 09:30 or 0519-… into numbers
-            else:
-                cell.value = value
+            set_cell(ws.cell(r, col), value)  # text cells, never formulas
     bold = Font(bold=True)
     for col, (_, key) in enumerate(EXPORT_COLUMNS, 1):
         cell = ws.cell(1, col)

@@ -17,7 +17,9 @@ from typing import Any
 
 from ..convert import field_shape
 from ..model import DEFAULT_AUDIENCES, Activity, Brand, Campaign
+from ..problems import shown
 from .match import unoptional
+from .yamlwrite import scalar
 
 CAMPAIGN_TEMPLATE = """\
 # yaml-language-server: $schema={schema}
@@ -177,8 +179,15 @@ def _doc(cls: Any, path: str) -> str:
 
 
 def _fill(template: str, cls: Any, **values: Any) -> str:
-    text = template.format(**values)
-    return re.sub(r"«([\w.]+)»", lambda m: _doc(cls, m[1]), text)
+    """The field docs go into the template first, the values last: a value is text, so a title
+    with «» or {} in it is written as it is (it once was looked up as a field: KeyError)."""
+    docs = re.sub(r"«([\w.]+)»", lambda m: _doc(cls, m[1]).replace("{", "{{").replace("}", "}}"), template)
+    return docs.format(**values)
+
+
+def _comment(text: str) -> str:
+    """Text for a # comment: on one line, so a line break in a name cannot add YAML."""
+    return shown(" ".join(text.split()))
 
 
 def schema_line(file: Path, root: Path, kind: str) -> str:
@@ -194,9 +203,9 @@ def campaign_text(root: Path, cid: str, brand_id: str, brand: Brand, brands: dic
     end = start + timedelta(6)
     return _fill(
         CAMPAIGN_TEMPLATE, Campaign,
-        schema=schema_line(file, root, "campaign"), cid=cid, year=year, region=region, brand=brand_id,
-        title=title or f"{year}年{region}“{brand.name}”活动",
-        brands="、".join(f"{k}（{b.name}）" for k, b in brands.items()),
+        schema=schema_line(file, root, "campaign"), cid=cid, year=year, brand=brand_id, region=scalar(region),
+        title=scalar(title or f"{year}年{region}“{brand.name}”活动"),
+        brands=_comment("、".join(f"{k}（{b.name}）" for k, b in brands.items())),
         p_start=start, p_end=end, w_start=start - timedelta(31), w_end=end + timedelta(7),
         d_reg=end + timedelta(7), d_sum=end + timedelta(21), issued=start - timedelta(30),
         edition=("edition: 1  # 这个品牌的标签要写届次，请改成实际的届次" if "{edition}" in brand.label
@@ -211,13 +220,14 @@ def activity_text(root: Path, c: Campaign, district: str, slug: str, title: str 
     day = c.period.start
     return _fill(
         ACTIVITY_TEMPLATE, Activity,
-        schema=schema_line(file, root, "activity"), campaign=c.title, district=c.districts[district],
-        title=title or "请把这里改成具体的活动名称", slug=slug, year=c.year,
-        categories="\n".join(f"#   {cat.id}: {cat.name}" for cat in leaves),
+        schema=schema_line(file, root, "activity"), campaign=_comment(c.title),
+        district=_comment(c.districts[district]), title=scalar(title or "请把这里改成具体的活动名称"),
+        slug=slug, year=c.year,
+        categories="\n".join(f"#   {cat.id}: {_comment(cat.name)}" for cat in leaves),
         category=leaves[0].id if leaves else "",
-        audience_names="、".join(f"{k} {v}" for k, v in c.audiences.items()),
+        audience_names=_comment("、".join(f"{k} {v}" for k, v in c.audiences.items())),
         audiences=", ".join(list(c.audiences)[:2]),
-        topic_names=("。可选：" + "、".join(f"{k} {v}" for k, v in c.topics.items())) if c.topics
+        topic_names=_comment("。可选：" + "、".join(f"{k} {v}" for k, v in c.topics.items())) if c.topics
         else "（本专题没有列出话题）",
         topics=", ".join(list(c.topics)[:1]),
         day=day, until=(until := min(day + timedelta(6), c.span.end)), skip=min(day + timedelta(5), until),

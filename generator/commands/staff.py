@@ -24,11 +24,12 @@ from urllib.parse import urlsplit
 from .. import branding
 from ..convert import SLUG_RE, slug_hint, suggest
 from ..model import Activity, Campaign
+from ..outputs.cells import append_row, csv_row
 from ..outputs.data import campaign_stats
 from ..outputs.text import when_text
-from ..problems import Problems
+from ..problems import Problems, shown
 from ..repo import find_root
-from ..validate import display, read_site
+from ..validate import display, owner_handles, read_site
 from .export import export_xlsx
 from .importer import load_campaign, run_import
 from .match import ALIASES, SPECIAL, match_name
@@ -198,10 +199,10 @@ def stats_csv(c: Campaign) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["分组", "项目", "数值"])
-    w.writerows(rows)
+    w.writerows(csv_row(list(r)) for r in rows)
     for a in missing:
         district, title, _, path = _missing_line(a)
-        w.writerow(["尚未填写活动后数据", f"{district} {title}", path])
+        w.writerow(csv_row(["尚未填写活动后数据", f"{district} {title}", path]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 Chinese
 
 
@@ -213,11 +214,11 @@ def stats_xlsx(c: Campaign, out: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "活动统计"
-    ws.append([f"{c.title} 活动统计"])
+    append_row(ws, [f"{c.title} 活动统计"])
     ws.append(["分组", "项目", "数值"])
     start = 3
     for i, (g, item, value) in enumerate(rows, 3):
-        ws.append([g, item, value])
+        append_row(ws, [g, item, value])
         last = i + 1 == len(rows) + 3 or rows[i - 2][0] != g
         if last:  # group cells merged, as in the paper 统计表
             if i > start:
@@ -232,7 +233,7 @@ def stats_xlsx(c: Campaign, out: Path) -> None:
     ws2.append([f"尚未填写活动后数据的活动（截止 {due}）"])
     ws2.append(["辖区", "活动名称", "时间", "文件"])
     for a in missing:
-        ws2.append(_missing_line(a))
+        append_row(ws2, _missing_line(a))
     for letter, width in zip("ABCD", (14, 48, 28, 70), strict=True):
         ws2.column_dimensions[letter].width = width
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -347,11 +348,12 @@ def cmd_new_activity(args: argparse.Namespace) -> int:
 # ---- codeowners -----------------------------------------------------------------------------
 
 CODEOWNERS = Path(".github") / "CODEOWNERS"
-OWNER_RE = re.compile(r"^(@[A-Za-z0-9][\w.-]*(/[\w.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
 
 def codeowners_text(campaigns: list[Campaign]) -> tuple[str, list[str]]:
-    """The CODEOWNERS file and the problems in owners entries."""
+    """The CODEOWNERS file and the problems in owners entries. Only validated owner handles and
+    slug paths are written; the campaign title goes into a comment on one line, so no title can
+    add a rule of its own."""
     lines = [
         "# 由 kepu codeowners 根据各专题 campaign.yml 的 owners 生成，请不要手工修改：",
         "# 改 owners 后运行 kepu codeowners 重新生成（CI 用 kepu codeowners --check 检查）。",
@@ -361,17 +363,18 @@ def codeowners_text(campaigns: list[Campaign]) -> tuple[str, list[str]]:
     for c in sorted(campaigns, key=lambda c: c.id):
         if not c.owners:
             continue
-        lines += ["", f"# {c.id}：{c.title}"]
+        lines += ["", f"# {c.id}：{shown(' '.join(c.title.split()))}"]
         for district in c.districts:
             if district not in c.owners:
                 continue
-            teams = [t for t in re.split(r"[\s,，、]+", c.owners[district]) if t]
-            bad = [t for t in teams if not OWNER_RE.match(t)]
-            if bad or not teams:
+            teams, bad = owner_handles(c.owners[district])
+            if bad or not (SLUG_RE.match(c.id) and SLUG_RE.match(district)):
                 problems.append(
-                    f"campaigns/{c.id}/campaign.yml: 错误: owners.{district}：“{c.owners[district]}”"
-                    "不是 GitHub 用户或团队：请写成 \"@组织/团队\" 或 \"@用户名\"（要加引号）"
+                    f"campaigns/{shown(c.id)}/campaign.yml: 错误: owners.{shown(district)}："
+                    f"“{shown(c.owners[district])}”不是 GitHub 用户或团队：请写成 \"@组织/团队\" 或 "
+                    "\"@用户名\"（要加引号）"
                 )
+                continue
             lines.append(f"/campaigns/{c.id}/activities/{district}/ {' '.join(teams)}")
     return "\n".join(lines) + "\n", problems
 
@@ -382,8 +385,9 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
     bad = [p for p in problems.errors if p.pos.path.endswith(("campaign.yml", "brands.yml"))]
     for p in bad:
         print(p.format(), file=sys.stderr)
-    if bad:
-        return _fail("campaign.yml 有错误，owners 可能不完整：请先修复（kepu check）")
+    if bad:  # invalid owners are among them: bad input, exit 1 as kepu check does
+        _fail("campaign.yml 有错误，owners 可能不完整：请先修复（kepu check）")
+        return 1
     text, owner_problems = codeowners_text(site.campaigns)
     for line in owner_problems:
         print(line, file=sys.stderr)

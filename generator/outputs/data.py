@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Activity, Campaign
+from .cells import csv_row
 from .text import MODE_WORD, SYSTEM_WORD, when_text
 
 
@@ -69,7 +70,7 @@ def open_data(c: Campaign, base_url: str) -> dict[str, bytes]:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([h for _, h in CSV_COLUMNS])
     for r in records:
-        writer.writerow(["、".join(v) if isinstance(v := r[k], list) else v for k, _ in CSV_COLUMNS])
+        writer.writerow(csv_row(["、".join(v) if isinstance(v := r[k], list) else v for k, _ in CSV_COLUMNS]))
     return {
         f"{c.id}/activities.json": _json_document(head, records),
         # BOM so that Excel on Windows opens the UTF-8 file without garbling the Chinese

@@ -57,6 +57,21 @@ def _line(text: str) -> str:
     return " ".join(_clean(text).split())
 
 
+def _name(text: str) -> str:
+    """Organiser, platform and contact in DESCRIPTION are plain text too: tags dropped as in
+    _plain (a name has no markup to keep), so Google's HTML rendering finds none."""
+    return _line(_TAG.sub("", text))
+
+
+# not allowed in a URI (RFC 3986): percent-encoded as browsers do, so the link still works and
+# no "<" or quote reaches an app that renders DESCRIPTION as HTML
+_URL_UNSAFE = {ord(ch): f"%{ord(ch):02X}" for ch in '<>"`{}|\\^'}
+
+
+def _url(url: str) -> str:
+    return url.translate(_URL_UNSAFE)
+
+
 def _plain(markdown: str) -> str:
     """Calendar apps show DESCRIPTION as plain text (Google even renders some HTML), so drop
     Markdown marks and any raw HTML tags: the description is not trusted."""
@@ -203,9 +218,9 @@ def _description(a: Activity, page: str) -> str:
         lines.append("【已延期】本活动已延期，新的时间以活动页面为准。")
     elif a.tentative:
         lines.append("时间暂定，以活动页面为准。")
-    lines.append(f"主办：{_line(a.organizer)}")
+    lines.append(f"主办：{_name(a.organizer)}")
     if a.co_organizers:
-        lines.append("协办：" + "、".join(_line(x) for x in a.co_organizers))
+        lines.append("协办：" + "、".join(_name(x) for x in a.co_organizers))
     if a.audiences:
         lines.append("面向：" + "、".join(c.audiences.get(x, x) for x in a.audiences))
     reg = a.registration
@@ -215,12 +230,12 @@ def _description(a: Activity, page: str) -> str:
             bits.append(f"截止 {reg.deadline}")
         if reg.capacity:
             bits.append(f"名额 {reg.capacity} 人")
-        lines.append("报名：" + "，".join(bits) + (f"，报名链接 {reg.url}" if reg.url else ""))
+        lines.append("报名：" + "，".join(bits) + (f"，报名链接 {_url(reg.url)}" if reg.url else ""))
     if a.online:
-        kind = f"（{_line(a.online.platform)}）" if a.online.platform else ""
-        lines.append(f"线上参与{kind}：{a.online.url}")
+        kind = f"（{_name(a.online.platform)}）" if a.online.platform else ""
+        lines.append(f"线上参与{kind}：{_url(a.online.url)}")
     if a.contact and a.contact.public:
-        who = " ".join(_line(x) for x in (a.contact.name, a.contact.phone, a.contact.email) if x)
+        who = " ".join(_name(x) for x in (a.contact.name, a.contact.phone, a.contact.email) if x)
         if who:
             lines.append(f"联系：{who}")
     lines.append(f"活动页面：{page}")
@@ -229,8 +244,15 @@ def _description(a: Activity, page: str) -> str:
     return "\n".join(lines)
 
 
+# CATEGORIES is a comma-separated list, and readers disagree about an escaped "\,": libical and
+# icalendar keep it in the name, older node-ical releases split there (and keep the backslash).
+# Chinese names take the full-width marks instead, which every reader keeps.
+_LIST_MARKS = str.maketrans({",": "，", ";": "；", "\\": "＼"})
+
+
 def _dedupe(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(x for x in items if x))
+    """Category names for CATEGORIES: without list separators, each once."""
+    return list(dict.fromkeys(x.translate(_LIST_MARKS) for x in items if x))
 
 
 def _dt(v: date | datetime) -> str:
