@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
-from .convert import INVALID, Converter, suggest
+from .convert import INVALID, MAX_YEAR, MIN_YEAR, Converter, suggest
 from .load import read_yaml
 from .model import Brand, Campaign, Logo
 from .problems import Pos, Problems
@@ -29,11 +30,55 @@ def contrast_with_white(hex_colour: str) -> float:
     return 1.05 / (lum + 0.05)
 
 
+LABEL_FIELDS = ("year", "edition")
+
+
+def _label_parts(template: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    """The template as string.Formatter sees it, without formatting anything: str.format on a
+    staff-written template would run "{year:>3000000000}" (gigabytes) or "{year.__class__}"."""
+    return list(string.Formatter().parse(template))
+
+
+def label_problem(template: str) -> str:
+    """Why a brands.yml label template cannot be used, or "" when it is fine."""
+    fix = "标签模板只能用 {year}（年份）和 {edition}（届次），如 \"{year}年全国科普日活动\""
+    try:
+        parts = _label_parts(template)
+    except ValueError:
+        return f"{fix}：花括号没有配对（要显示花括号本身，请写 {{{{ 或 }}}}）"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in LABEL_FIELDS:
+            return f"{fix}，不能写 {{{name}}}"
+        if spec or conversion:
+            return f"{fix}，花括号里不能再加冒号或感叹号后的格式"
+    return ""
+
+
+def label_fields(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in _label_parts(template) if name}
+    except ValueError:
+        return set()
+
+
+def render_label(template: str, year: int, edition: int | None) -> str:
+    """Fill in {year} and {edition} by hand (never str.format, see _label_parts); anything else
+    in braces is dropped, though check has refused it already."""
+    values = {"year": str(year), "edition": "" if edition is None else str(edition)}
+    try:
+        parts = _label_parts(template)
+    except ValueError:
+        return template
+    return "".join(text + values.get(name or "", "") for text, name, _, _ in parts)
+
+
 def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand]:
     if not file.exists():
         problems.error(Pos(display), "缺少品牌规则文件 brands.yml：请从示例仓库复制一份")
         return {}
-    tree = read_yaml(file, display, problems)
+    tree = read_yaml(file, display, problems, inside=file.parent.parent)  # the repository
     if tree is None:
         return {}
     brands = Converter(problems).dict(tree, Brand, "")
@@ -41,12 +86,17 @@ def read_brands(file: Path, display: str, problems: Problems) -> dict[str, Brand
         return {}
     for key, brand in brands.items():
         brand.id = key
-        try:
-            brand.label.format(year=2000, edition=1)
-        except (KeyError, IndexError, ValueError):
-            problems.error(
-                brand.field_pos.get("label", brand.pos), "标签模板只能使用 {year} 和 {edition}", "label"
-            )
+        message = label_problem(brand.label)
+        if message:
+            problems.error(brand.field_pos.get("label", brand.pos), message, "label")
+        for name in ("from_", "until"):
+            year = getattr(brand.years, name) if brand.years else None
+            if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+                problems.error(
+                    brand.field_pos.get(f"years.{name.rstrip('_')}", brand.pos),
+                    f"年份 {year} 超出 {MIN_YEAR}–{MAX_YEAR}：是不是年份写错了？",
+                    f"years.{name.rstrip('_')}",
+                )
         for name in ("primary", "accent"):
             colour = getattr(brand.colors, name) if brand.colors else None
             where = brand.field_pos.get("colors", brand.pos)
@@ -83,9 +133,9 @@ def apply(campaign: Campaign, brands: dict[str, Brand], problems: Problems) -> N
         problems.error(pos, f"{brand.name}品牌只用到 {years.until} 年{nxt}", "brand")
     if years and years.from_ and campaign.year < years.from_:
         problems.error(pos, f"{brand.name}品牌从 {years.from_} 年起才使用", "brand")
-    if "{edition}" in brand.label and campaign.edition is None:
+    if "edition" in label_fields(brand.label) and campaign.edition is None:
         problems.error(pos, f"{brand.name}的标签需要届次：请在 campaign.yml 中写 edition", "edition")
-    campaign.label = brand.label.format(year=campaign.year, edition=campaign.edition or "")
+    campaign.label = render_label(brand.label, campaign.year, campaign.edition)
     seen: set[str] = set()
     campaign.all_logos = []
     for logo in [*brand.logos, *campaign.logos]:

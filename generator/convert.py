@@ -67,6 +67,20 @@ CN_RE = re.compile(
     re.ASCII,
 )
 
+# Bounds that no output can go beyond: years outside these make "year 10000" in iCalendar and
+# date arithmetic (window 9999-12-31), and no campaign plans a century ahead.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+# Fields whose text may span lines (Markdown); every other text is one line in a title, a
+# table cell, an iCalendar property or CODEOWNERS, where a line break would start something new.
+MULTILINE_FIELDS = {"description"}
+# Characters no output can carry: C0 controls, DEL, C1 controls (HTML and RFC 5545 forbid them,
+# a terminal runs ESC sequences), lone surrogates (UTF-8 cannot encode them: build would crash)
+# and the non-characters U+FFFE/U+FFFF. YAML refuses them typed raw, but "\x1b", "\u0000" and
+# "\ud800" escapes in double quotes get through, so every text value is checked here.
+BAD_CHAR_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+LINE_BREAK_RE = re.compile("[\t\n\u2028\u2029]")  # also refused in one-line fields
+CHAR_NAME = {"\t": "Tab（制表符）", "\n": "换行", "\u2028": "行分隔符", "\u2029": "段分隔符"}
+
 KIND_WORD = {
     str: "文字",
     int: "整数",
@@ -74,6 +88,32 @@ KIND_WORD = {
     bool: "true 或 false",
     date: "日期（如 2022-09-15）",
 }
+
+
+def char_problem(text: str, multiline: bool) -> str:
+    """Why a text value cannot be published as it is, or "" when it can."""
+    m = BAD_CHAR_RE.search(text) or (None if multiline else LINE_BREAK_RE.search(text))
+    if m is None:
+        return ""
+    c = m.group()
+    at = f"第 {m.start() + 1} 个字符"
+    if c in CHAR_NAME:
+        return (
+            f"{at}是{CHAR_NAME[c]}：这个字段只能写一行，请删掉{CHAR_NAME[c]}"
+            "（用空格或中文标点隔开；多行内容请写在 description 里）"
+        )
+    if "\ud800" <= c <= "\udfff":
+        return f"{at}是不成对的代理码位 \\u{ord(c):04x}，不是真正的文字：请删掉这个转义，直接输入文字"
+    return (
+        f"{at}是看不见的控制字符（U+{ord(c):04X}）：可能是从网页或 Word 复制带来的，"
+        "或写了 \\x、\\u 转义；请删掉这一处后重新输入"
+    )
+
+
+def year_problem(day: date) -> str:
+    if MIN_YEAR <= day.year <= MAX_YEAR:
+        return ""
+    return f"年份 {day.year} 超出 {MIN_YEAR}–{MAX_YEAR}：是不是年份写错了？"
 
 
 def suggest(word: str, choices: typing.Iterable[str]) -> str:
@@ -179,6 +219,8 @@ class Converter:
             return self.err(node, where, "应为“编号: 名称”形式的多行映射")
         out = {}
         for key, sub in node.items.items():
+            if self.bad_key(node, key, where):
+                continue
             if not SLUG_RE.match(key):
                 self.problems.error(
                     node.key_pos[key], f"编号“{key}”只能用小写英文字母、数字和连字符{slug_hint(key)}", where
@@ -200,6 +242,8 @@ class Converter:
         bad = False
         prefix = f"{where}." if where else ""
         for key, sub in node.items.items():
+            if self.bad_key(node, key, f"{prefix}{key}".rstrip(".")):
+                continue
             if key not in keys:
                 self.problems.error(
                     node.key_pos[key], f"不认识的字段 {key}{suggest(key, keys)}", f"{prefix}{key}"
@@ -226,6 +270,16 @@ class Converter:
             obj.pos = node.pos
         return obj
 
+    def bad_key(self, node: YMap, key: str, where: str) -> bool:
+        """A key with a control character or line break: reported before any message repeats
+        it (a lone surrogate cannot even be printed)."""
+        message = char_problem(key, multiline=False)
+        if message:
+            shown = BAD_CHAR_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", where)
+            shown = LINE_BREAK_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
+            self.problems.error(node.key_pos[key], f"字段名或编号的{message}", shown)
+        return bool(message)
+
     # -- scalars ----------------------------------------------------------------------------
 
     def literal(self, node: YNode, choices: tuple[str, ...], where: str) -> Any:
@@ -242,6 +296,9 @@ class Converter:
         v, text = node.value, node.text
         if node.plain and v is None:
             return self.err(node, where, "值是空的：请填写，或删掉这个字段")
+        # first, so that no later message echoes a character that cannot be shown or printed
+        if message := char_problem(text.strip(), where.rsplit(".", 1)[-1] in MULTILINE_FIELDS):
+            return self.err(node, where, message)
         if node.plain and isinstance(v, bool) and tp is not bool:
             return self.err(
                 node, where,
@@ -267,24 +324,11 @@ class Converter:
             half = text.translate(FULLWIDTH)
             hint = f"：含全角数字，请改成半角 {half}" if half != text else ""
             return self.err(node, where, f"应为{KIND_WORD[tp]}，不是“{text}”{hint}")
-        if tp is date:
-            if isinstance(v, date) and not isinstance(v, datetime):
-                return v
-            parsed, hint = parse_when(text)
-            if isinstance(parsed, date) and not isinstance(parsed, datetime):
-                return parsed
-            return self.err(node, where, f"应为日期，不是“{text}”：{hint or '请只写日期，如 2022-09-15'}")
-        if tp is When:
-            if isinstance(v, datetime):
-                if v.tzinfo is not None:
-                    return self.err(node, where, "不要写时区：时间按活动所在时区（默认北京时间）理解")
-                return v
-            if isinstance(v, date):
-                return v
-            parsed, hint = parse_when(text)
-            if parsed is not None:
-                return parsed
-            return self.err(node, where, f"无法识别的时间“{text}”：{hint}")
+        if tp in (date, When):
+            day = self.when(node, tp, where)
+            if day is not INVALID and (message := year_problem(day)):
+                return self.err(node, where, message)
+            return day
         # str, Slug, Url
         s = v if isinstance(v, str) else text
         s = s.strip()
@@ -297,3 +341,24 @@ class Converter:
             if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in s):
                 return self.err(node, where, f"链接“{s}”无效：只接受 http:// 或 https:// 开头的完整网址")
         return s
+
+    def when(self, node: YScalar, tp: Any, where: str) -> Any:
+        """A date (tp date) or a date or naive datetime (tp When), with a rewrite hint."""
+        v, text = node.value, node.text
+        if tp is date:
+            if isinstance(v, date) and not isinstance(v, datetime):
+                return v
+            parsed, hint = parse_when(text)
+            if isinstance(parsed, date) and not isinstance(parsed, datetime):
+                return parsed
+            return self.err(node, where, f"应为日期，不是“{text}”：{hint or '请只写日期，如 2022-09-15'}")
+        if isinstance(v, datetime):
+            if v.tzinfo is not None:
+                return self.err(node, where, "不要写时区：时间按活动所在时区（默认北京时间）理解")
+            return v
+        if isinstance(v, date):
+            return v
+        parsed, hint = parse_when(text)
+        if parsed is not None:
+            return parsed
+        return self.err(node, where, f"无法识别的时间“{text}”：{hint}")

@@ -7,7 +7,10 @@ YAML 1.1 resolves and the raw text the clerk typed (that is how `9:30` → 570 g
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,22 +307,77 @@ def parse_text(text: str, path: str, problems: Problems) -> YNode | None:
     return None
 
 
-def read_yaml(file: Path, display: str, problems: Problems) -> YNode | None:
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "命名管道（FIFO）"
+    if stat.S_ISSOCK(mode):
+        return "套接字"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件"
+    return "目录" if stat.S_ISDIR(mode) else "特殊文件"
+
+
+def read_bytes(file: Path, display: str, inside: Path | None = None) -> bytes:
+    """The bytes of a staff file, refusing what would hang or exhaust memory: a FIFO blocks on
+    open, /dev/zero never ends, so the type is checked before opening and the read is bounded.
+    ``inside``: a file (or symlink) must resolve into this folder, so a link cannot publish
+    something from elsewhere on the machine."""
     try:
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            problems.error(
+        st = file.stat()  # follows symlinks: a link to /dev/zero is a device
+    except OSError as err:
+        raise LoadError(Pos(display), f"无法读取文件：{_os_reason(err)}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise LoadError(
+            Pos(display), f"这不是普通文件，而是{_special(st.st_mode)}：请换成普通的 YAML 文本文件"
+        )
+    if inside is not None:
+        target = file.resolve()
+        if not target.is_relative_to(inside.resolve()):
+            raise LoadError(
                 Pos(display),
-                f"文件有 {size // 1024} KB，超过 {MAX_BYTES // 1_000_000} MB 上限："
-                "一个活动一个文件，图片不要写进 YAML",
+                f"这是指向仓库以外（{target}）的符号链接：请把文件本身放进仓库，不要用链接",
             )
-            return None
-        text = decode(file.read_bytes(), display)
+    def too_big(size: int) -> LoadError:
+        return LoadError(
+            Pos(display),
+            f"文件有 {size // 1024} KB，超过 {MAX_BYTES // 1_000_000} MB 上限："
+            "一个活动一个文件，图片不要写进 YAML",
+        )
+
+    if st.st_size > MAX_BYTES:
+        raise too_big(st.st_size)
+    try:
+        # O_NONBLOCK: should the file be swapped for a FIFO after the stat, open still returns
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as err:
+        raise LoadError(Pos(display), f"无法读取文件：{_os_reason(err)}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LoadError(Pos(display), "这不是普通文件：请换成普通的 YAML 文本文件")
+        data = fh.read(MAX_BYTES + 1)  # bounded even if the file grows while it is read
+    if len(data) > MAX_BYTES:
+        raise too_big(len(data))
+    return data
+
+
+def _os_reason(err: OSError) -> str:
+    reasons = {
+        errno.ENOENT: "文件不存在（可能是指向不存在文件的符号链接）",
+        errno.EACCES: "没有读取权限",
+        errno.ELOOP: "符号链接循环指向自身",
+        errno.EISDIR: "这是一个文件夹",
+    }
+    return reasons.get(err.errno or 0, err.strerror or str(err))
+
+
+def read_yaml(file: Path, display: str, problems: Problems, inside: Path | None = None) -> YNode | None:
+    try:
+        text = decode(read_bytes(file, display, inside), display)
     except LoadError as err:
         problems.error(err.pos, err.message)
         return None
     except OSError as err:
-        problems.error(Pos(display), f"无法读取文件：{err.strerror}")
+        problems.error(Pos(display), f"无法读取文件：{_os_reason(err)}")
         return None
     if "\t" in text and re.search(r"^\t", text, re.M):
         line = text[: text.index("\t")].count("\n") + 1

@@ -24,6 +24,9 @@ from .rules import late_additions  # activities added after registration closed 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
+MAX_SPAN_DAYS = 366  # a campaign's period or window: one year at most
+MAX_INTERVAL = 366  # recurrence interval: every day … once a year
+MAX_SESSIONS = 400  # sessions of one activity: each is a row on pages and an event in feeds
 CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
 # CODEOWNERS owners as GitHub spells them: @user (letters, digits, hyphens, at most 39) or
 # @org/team (team slugs also have _ and .). ASCII only, so nothing else can reach .github/CODEOWNERS.
@@ -38,6 +41,30 @@ def owner_handles(value: str) -> tuple[list[str], list[str]]:
     if not owners:
         return [], [value]
     return owners, [t for t in owners if not OWNER_RE.fullmatch(t)]
+
+
+# What `kepu check` refuses because no output could show it safely (or reading it would hang):
+# the editing guide lists exactly these sentences (tests/test_docs.py) and tests/test_refuse.py
+# has a failing case for every key, so the three stay in step.
+REFUSALS = {
+    "control": "看不见的控制字符，包括写成转义的 `\\x1b`、`\\x07`、`\\u0000`，以及不成对的代理码位"
+    "（如 `\\ud800`）：任何字段都不能有。",
+    "line-break": "只能写一行的字段里的换行和 Tab：除 `description`（活动介绍）以外，标题、名称、编号、"
+    "主办单位、场地名称和地址、辖区和类别名称、专题标题、品牌标签等都只能写一行。",
+    "year": "2000 年以前或 2100 年以后的年份和日期（专题年份、`start`、`end`、`period`、`window`、"
+    "截止日期、`until`、`except` 等）。",
+    "interval": "`interval` 小于 1 或大于 366。",
+    "sessions": "按重复规则展开后超过 400 场的活动。",
+    "span": "超过一年（366 天）的 `period` 或 `window`。",
+    "label": "brands.yml 的 `label` 里除 `{year}`、`{edition}` 以外的花括号写法，包括格式（如 `{year:>10}`）"
+    "和取属性、下标（如 `{year.real}`、`{year[0]}`）。",
+    "special-file": "不是普通文件的 YAML 文件：命名管道（FIFO）、设备、套接字，以及指向它们的符号链接"
+    "（如指向 `/dev/zero`）。",
+    "symlink-outside": "指向仓库以外的符号链接（活动文件、campaign.yml、brands.yml）；指向仓库以内的可以。",
+    "too-big": "超过 1 MB 的 YAML 文件。",
+    "alias": "YAML 的锚点引用、别名（`*名称`）和合并键 `<<`。",
+    "encoding": "不是 UTF-8 编码的文件（如 GBK）。",
+}
 
 
 def display(path: Path) -> str:
@@ -94,7 +121,7 @@ def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool =
             Pos(shown), "缺少 campaign.yml：每个活动文件夹都要有一个（可用 kepu new campaign 生成）"
         )
         return None
-    tree = read_yaml(cfile, shown, problems)
+    tree = read_yaml(cfile, shown, problems, inside=d.parent.parent)  # the repository
     if tree is None:
         return None
     campaign = Converter(problems).convert(tree, Campaign, "")
@@ -106,7 +133,8 @@ def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool =
     adir = d / "activities"
     positions: dict[str, dict[str, Pos]] = {}  # activity file → positions of its cross-file fields
     if adir.is_dir():
-        files = sorted(p for p in adir.rglob("*") if p.is_file())
+        # not is_file(): a FIFO, device or dangling link must be reported, not silently skipped
+        files = sorted(p for p in adir.rglob("*") if not p.is_dir())
 
         def read_one(path: Path) -> tuple[Activity | None, dict[str, Pos], list]:
             found = Problems()
@@ -148,6 +176,13 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
             continue
         if rng.end < rng.start:
             problems.error(where(name), "结束日期早于开始日期", name)
+        elif (days := (rng.end - rng.start).days + 1) > MAX_SPAN_DAYS:
+            problems.error(
+                where(name),
+                f"从 {rng.start} 到 {rng.end} 共 {days} 天，超过一年（{MAX_SPAN_DAYS} 天）："
+                "一个活动专题只管一年，请检查结束日期，跨年的请分成两个专题",
+                name,
+            )
         if rng.start.year != c.year and rng.end.year != c.year:
             problems.error(where(name), f"日期不在 {c.year} 年：是不是年份写错了？", name)
     if c.window and not (c.window.start <= c.period.start and c.period.end <= c.window.end):
@@ -216,7 +251,7 @@ def read_activity(
             Pos(shown), f"文件名“{path.stem}”只能用小写英文字母、数字和连字符{slug_hint(path.stem)}"
         )
         ok = False
-    tree = read_yaml(path, shown, problems)
+    tree = read_yaml(path, shown, problems, inside=adir.parent.parent.parent)  # the repository
     if tree is None:
         return None
     a = Converter(problems).convert(tree, Activity, "")
@@ -291,14 +326,22 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
             err("recurrence.until", "until 早于第一场")
         elif r.until not in c.span:
             err("recurrence.until", f"{r.until} 不在本次活动的日期范围 {c.span.start} 至 {c.span.end} 内")
-        if r.interval < 1:
-            err("recurrence.interval", "interval 至少是 1")
+        if not 1 <= r.interval <= MAX_INTERVAL:
+            err("recurrence.interval", f"interval 至少是 1、最多是 {MAX_INTERVAL}，不是 {r.interval}")
         if r.byday and r.freq != "weekly":
             err("recurrence.byday", "byday 只用于 freq: weekly")
         if a.end is not None and not isinstance(a.start, datetime) and a.end != a.start:
             err("end", "重复的全天活动每场只有一天：end 请删掉或与 start 相同")
-        if r.until >= a.first_day and r.interval >= 1 and not a.occurrence_days():
-            err("recurrence", "按这个规则一场也没有：检查 byday 和 except")
+        if r.until >= a.first_day and 1 <= r.interval <= MAX_INTERVAL:
+            sessions = len(a.occurrence_days())
+            if not sessions:
+                err("recurrence", "按这个规则一场也没有：检查 byday 和 except")
+            elif sessions > MAX_SESSIONS:
+                err(
+                    "recurrence",
+                    f"按这个规则共有 {sessions} 场，超过 {MAX_SESSIONS} 场上限：请检查 until 和 interval，"
+                    "常设展览请写成连续几天的全天活动，不要逐日重复",
+                )
     # where
     if a.venue is None and a.online is None and not reported("venue") and not reported("online"):
         problems.error(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator.convert import field_shape
 from generator.model import Activity, Brand, Campaign
+from generator.validate import REFUSALS
 
 GUIDE = Path(__file__).resolve().parent.parent / "content" / "guide.md"
 
@@ -38,3 +39,16 @@ def test_every_yaml_field_is_in_the_editing_guide():
     assert len(fields) > 60, sorted(fields)
     missing = sorted(f for f in fields if f"`{f}`" not in guide)
     assert not missing, f"fields not explained in content/guide.md: {missing}"
+
+
+REFUSALS_HEADING = "### 检查一律拒绝的内容"
+
+
+def test_the_guide_lists_exactly_what_check_refuses():
+    """The guide's list is the REFUSALS table, in order; tests/test_refuse.py has a failing case
+    for every key of that table, so guide, code and tests change together."""
+    guide = GUIDE.read_text(encoding="utf-8")
+    assert guide.count(REFUSALS_HEADING) == 1, "the guide lost its list of refusals"
+    section = guide.split(REFUSALS_HEADING, 1)[1].split("\n#", 1)[0]
+    listed = [ln[2:] for ln in section.splitlines() if ln.startswith("- ")]
+    assert listed == list(REFUSALS.values())
