@@ -92,6 +92,8 @@ KIND_WORD = {
 
 def char_problem(text: str, multiline: bool) -> str:
     """Why a text value cannot be published as it is, or "" when it can."""
+    if multiline:  # a CR LF escape is a line break like LF; writers normalise it
+        text = text.replace("\r\n", "\n")
     m = BAD_CHAR_RE.search(text) or (None if multiline else LINE_BREAK_RE.search(text))
     if m is None:
         return ""
