@@ -35,7 +35,8 @@ PAGES = ["home", "campaign", "district", "activity", "search", "subscribe", "sta
 def page_path(site: Site, which: str) -> str:
     c = next(x for x in site.published() if x.id == CAMPAIGN)
     a = next(x for x in c.activities if x.description and x.registration)
-    d = max(c.districts, key=lambda k: len(c.district_activities(k)))
+    by_district = c.activities_by_district()
+    d = max(c.districts, key=lambda k: len(by_district[k]))
     return {"home": "", "campaign": f"{c.id}/", "district": f"{c.id}/{d}/",
             "activity": f"{c.id}/activities/{a.slug}/", "search": "search/?q=科普",
             "subscribe": "subscribe/", "stats": f"{c.id}/stats/"}[which]
