@@ -25,12 +25,13 @@ check: setup
 	$(BIN)/kepu check
 
 # Chromium from Debian for the browser tests (a test tool's own browser download does not work
-# here), and ical.js from npm for strict feed parsing.
+# here), poppler-utils to look at the printed district notice (tests/artifacts/*.png), and ical.js
+# and axe-core from npm for strict feed parsing and the accessibility audit.
 setup-test: setup
-	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi cjk; } || { \
-	  echo "安装 Chromium 和中文字体（Debian 软件包）…"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-	@test -d tests/js/node_modules/ical.js || npm ci --prefix tests/js --no-audit --no-fund --silent
+	@{ command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi cjk; } || { \
+	  echo "安装 Chromium、中文字体和 poppler-utils（Debian 软件包）…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; }
+	@{ test -d tests/js/node_modules/ical.js && test -d tests/js/node_modules/axe-core; } || npm ci --prefix tests/js --no-audit --no-fund --silent
 
 test: setup-test
 	$(BIN)/ruff check generator tests bench
@@ -43,4 +44,4 @@ golden: setup
 	KEPU_REGEN_GOLDEN=1 $(BIN)/pytest -q tests/test_feeds.py -k golden
 
 clean:
-	rm -rf site .site-build-* $(VENV) tests/js/node_modules
+	rm -rf site .site-* $(VENV) tests/js/node_modules

@@ -23,7 +23,7 @@ from .problems import Pos, Problems
 
 
 @functools.cache
-def _shape(cls: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def field_shape(cls: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Type hints and YAML key → field of a model class (cached: called once per file)."""
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
@@ -195,7 +195,7 @@ class Converter:
             return INVALID if text is INVALID else Text(text=text)
         if not isinstance(node, YMap):
             return self.err(node, where, "应为包含多个字段的映射（每个字段一行，或写成 {a: 1, b: 2}）")
-        hints, keys = _shape(cls)
+        hints, keys = field_shape(cls)
         values: dict[str, Any] = {}
         bad = False
         prefix = f"{where}." if where else ""

@@ -32,7 +32,6 @@ class FileHistory:
     commits: int  # commits that changed its content; a pure rename (R100) is not a change
     first: datetime  # committer time (UTC) of the first of those commits
     last: datetime  # … and of the last
-    events: tuple[Event, ...]  # newest first
 
 
 @dataclass
@@ -161,7 +160,7 @@ def _parse_log(out: bytes) -> dict[str, FileHistory]:
             alias[new] = None
         events.setdefault(owner, []).append((when, kind if kind in "AR" else "M"))
     return {
-        path: FileHistory(len(evs), min(t for t, _ in evs), max(t for t, _ in evs), tuple(evs))
+        path: FileHistory(len(evs), min(t for t, _ in evs), max(t for t, _ in evs))
         for path, evs in events.items()
     }
 

@@ -188,12 +188,9 @@ class Campaign:
     def published(self) -> bool:
         return self.status == "published"
 
-    def district_activities(self, district: str) -> list[Activity]:
-        return [a for a in self.activities if a.district == district]
-
     def activities_by_district(self) -> dict[str, list[Activity]]:
-        """All districts at once: asking district_activities for each of 3,000 districts would
-        cost activities × districts."""
+        """Every district's activities, in one pass (a pass per district would cost activities ×
+        districts at national size)."""
         out: dict[str, list[Activity]] = {d: [] for d in self.districts}
         for a in self.activities:
             out.setdefault(a.district, []).append(a)
@@ -316,14 +313,6 @@ class Activity:
         return e.date() if isinstance(e, datetime) else e
 
     @property
-    def is_online(self) -> bool:
-        return self.online is not None
-
-    @property
-    def is_offline(self) -> bool:
-        return self.venue is not None
-
-    @property
     def mode(self) -> str:
         if self.venue and self.online:
             return "hybrid"
@@ -362,7 +351,6 @@ class Site:
 
     campaigns: list[Campaign]
     brands: dict[str, Brand]
-    root: str = "."
 
     def published(self) -> list[Campaign]:
         return [c for c in self.campaigns if c.published]

@@ -67,11 +67,3 @@ class Problems:
 
     def sorted(self) -> list[Problem]:
         return sorted(set(self.items))
-
-
-class InvalidInput(Exception):
-    """Raised once, after everything was read, when any error was found."""
-
-    def __init__(self, problems: Problems):
-        self.problems = problems
-        super().__init__("\n".join(p.format() for p in problems.sorted()))

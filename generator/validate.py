@@ -22,7 +22,6 @@ from .problems import Pos, Problems
 from .rules import late_additions  # activities added after registration closed (git)
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
-RESERVED_DISTRICTS = {"activities", "categories", "stats", "assets", "search", "calendar", "changes", "print"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
 CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
@@ -36,9 +35,10 @@ def display(path: Path) -> str:
         return str(path)
 
 
-def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problems]:
+def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = True) -> tuple[Site, Problems]:
     """Read and check the repository at ``root``. ``only`` limits checking to some campaign
-    folders or files (their campaign is still read whole, since rules span files)."""
+    folders or files (their campaign is still read whole, since rules span files). ``parallel``:
+    big campaigns are read on every core (see parallel.fork_map)."""
     problems = Problems()
     cdir = root / "campaigns"
     dirs = sorted(p for p in cdir.iterdir() if p.is_dir()) if cdir.is_dir() else []
@@ -54,7 +54,7 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
             if any(w == d.resolve() or d.resolve() in w.parents or w in d.resolve().parents for w in wanted)
         ]
     for d in dirs:
-        c = read_campaign(d, brands, problems)
+        c = read_campaign(d, brands, problems, parallel=parallel)
         if c is not None:
             campaigns.append(c)
     late_additions(root, campaigns, problems)
@@ -66,10 +66,10 @@ def read_site(root: Path, only: list[Path] | None = None) -> tuple[Site, Problem
                 p for p in problems.items
                 if p.pos.path in keep or p.pos.path.endswith(("campaign.yml", "brands.yml"))
             ]
-    return Site(campaigns=campaigns, brands=brands, root=str(root)), problems
+    return Site(campaigns=campaigns, brands=brands), problems
 
 
-def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
+def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool = True) -> Campaign | None:
     cfile = d / "campaign.yml"
     shown = display(cfile)
     if not SLUG_RE.match(d.name):
@@ -91,26 +91,32 @@ def read_campaign(d: Path, brands: dict, problems: Problems) -> Campaign | None:
     check_campaign(campaign, problems)
     branding.apply(campaign, brands, problems)
     adir = d / "activities"
+    positions: dict[str, dict[str, Pos]] = {}  # activity file → positions of its cross-file fields
     if adir.is_dir():
         files = sorted(p for p in adir.rglob("*") if p.is_file())
 
-        def read_one(path: Path) -> tuple[Activity | None, list]:
+        def read_one(path: Path) -> tuple[Activity | None, dict[str, Pos], list]:
             found = Problems()
             a = read_activity(path, adir, campaign, brands, found)
-            if a is not None:
-                a.campaign = None  # sent back without a copy of the campaign; reattached below
-                # the file's own checks are done: keep only the positions later, cross-file checks
-                # name (about 7 KB an activity otherwise, which adds up at national size)
-                a.field_pos = {k: v for k, v in a.field_pos.items() if k in CROSS_FILE_FIELDS}
-            return a, found.items
+            if a is None:
+                return None, {}, found.items
+            a.campaign = None  # sent back without a copy of the campaign; reattached below
+            # The file's own checks are done: positions only serve messages (about 7 KB an
+            # activity, which adds up at national size), so the model keeps none; the few the
+            # cross-file checks name go back beside it and are dropped once those ran.
+            cross = {k: v for k, v in a.field_pos.items() if k in CROSS_FILE_FIELDS}
+            a.field_pos = {}
+            return a, cross, found.items
 
         # reading and checking a file is independent of the others: both cores for big campaigns
-        for a, items in fork_map(read_one, files, min_items=1000):
+        for a, cross, items in fork_map(read_one, files, parallel=parallel, min_items=1000):
             problems.items.extend(items)
             if a is not None:
                 a.campaign = campaign
                 campaign.activities.append(a)
-    check_ids(campaign, problems)
+                if cross:
+                    positions[a.pos.path] = cross
+    check_ids(campaign, problems, positions)
     campaign.activities.sort(key=lambda a: (a.start_key, a.district, a.slug))
     return campaign
 
@@ -139,12 +145,6 @@ def check_campaign(c: Campaign, problems: Problems) -> None:
         problems.error(
             where("timezone"), f"未知时区 {c.timezone}：请写 Asia/Shanghai 这样的 IANA 名称", "timezone"
         )
-    for key in c.districts:
-        if key in RESERVED_DISTRICTS:
-            problems.error(
-                fp.get(f"districts.{key}", where("districts")),
-                f"辖区编号不能用 {key}：网站在活动目录下已经用了这个名字", "districts",
-            )
     if not c.audiences:
         c.audiences = dict(DEFAULT_AUDIENCES)
     cats: dict[str, Category] = {}
@@ -321,9 +321,9 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
         err(where, f"市级活动必须使用本次活动的副主题：subtheme: {c.subtheme.text}")
 
 
-def check_ids(c: Campaign, problems: Problems) -> None:
+def check_ids(c: Campaign, problems: Problems, positions: dict[str, dict[str, Pos]]) -> None:
     """Two files mapping to one activity URL is an error, never an overwrite; likely duplicate
-    registrations are a warning."""
+    registrations are a warning. ``positions``: activity file → where its fields are."""
     by_id: dict[str, list[Activity]] = defaultdict(list)
     for a in c.activities:
         by_id[a.slug].append(a)
@@ -332,7 +332,7 @@ def check_ids(c: Campaign, problems: Problems) -> None:
             files = "、".join(x.pos.path for x in same)
             for a in same:
                 problems.error(
-                    a.field_pos.get("id", a.pos),
+                    positions.get(a.pos.path, {}).get("id", a.pos),
                     f"活动编号 {slug} 重复（{files}）：网址会冲突，请改文件名或 id",
                     "id",
                 )
@@ -346,7 +346,7 @@ def check_ids(c: Campaign, problems: Problems) -> None:
         if a.kepuri_id:
             if a.kepuri_id in kepuri:
                 problems.warn(
-                    a.field_pos.get("kepuri_id", a.pos),
+                    positions.get(a.pos.path, {}).get("kepuri_id", a.pos),
                     f"全国平台编号与 {kepuri[a.kepuri_id].pos.path} 相同：是否重复登记？", "kepuri_id",
                 )
             kepuri.setdefault(a.kepuri_id, a)

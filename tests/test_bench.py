@@ -1,4 +1,5 @@
-"""The benchmark must keep running: a tiny run of bench/run.py (figures printed, not asserted)."""
+"""The benchmark must keep running: a tiny run of bench/run.py (figures printed, not asserted).
+Slow: `pytest -m "not slow"` skips it; `make test` runs it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 
 

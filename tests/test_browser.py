@@ -210,7 +210,7 @@ def test_campaign_page_shows_label_and_logos(visit: Visit, site_model: Site):
 
 def test_district_filter_narrows_in_place_and_is_shareable(visit: Visit, site_model: Site):
     c = campaign(site_model)
-    counts = {d: len(c.district_activities(d)) for d in c.districts}
+    counts = {d: len(c.activities_by_district()[d]) for d in c.districts}
     district = max(counts, key=lambda d: (counts[d], d))
     want = {a.slug for a in c.activities if a.district == district}
     assert 0 < len(want) < len(c.activities), "pick a campaign where a district filter narrows the list"
@@ -275,7 +275,7 @@ def test_empty_result_message(visit: Visit, site_model: Site):
     c = campaign(site_model)
     combo = next(
         (d, m) for d in c.districts for m in ("online", "offline")
-        if c.district_activities(d) and not any(matches(a, district=d, mode=m) for a in c.activities)
+        if c.activities_by_district()[d] and not any(matches(a, district=d, mode=m) for a in c.activities)
     )
     page = visit.go(f"{c.id}/?district={combo[0]}&mode={combo[1]}")
     assert visible_slugs(page) == []
@@ -455,7 +455,7 @@ def test_search_says_when_nothing_is_found(visit: Visit):
 
 def test_district_page_prints_without_header_and_subscribe_box(visit: Visit, site_model: Site):
     c = campaign(site_model)
-    d = max(c.districts, key=lambda k: len(c.district_activities(k)))
+    d = max(c.districts, key=lambda k: len(c.activities_by_district()[k]))
     page = visit.go(f"{c.id}/{d}/")
     assert page.locator(".kepu-subscribe").is_visible()
     page.emulate_media(media="print")
@@ -464,7 +464,7 @@ def test_district_page_prints_without_header_and_subscribe_box(visit: Visit, sit
         if loc.count():
             assert not loc.first.is_visible(), f"{sel} is printed"
     assert page.locator(".kepu-listing").is_visible()
-    assert set(visible_slugs(page)) == {a.slug for a in c.district_activities(d)}
+    assert set(visible_slugs(page)) == {a.slug for a in c.activities_by_district()[d]}
     footer = page.locator(".kepu-print-footer")
     assert footer.is_visible() and c.label in footer.inner_text()
     page.emulate_media(media="screen")

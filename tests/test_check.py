@@ -511,7 +511,7 @@ def test_district_folder_in_districts(repo: Repo) -> None:
     assert_ok(repo.check())
 
 
-@pytest.mark.parametrize("reserved", ["activities", "stats", "categories"])
+@pytest.mark.parametrize("reserved", ["activities", "stats", "categories", "_kepu-shell"])
 def test_reserved_district_id(repo: Repo, reserved: str) -> None:
     text = BASE_CAMPAIGN.replace("  xinbei: 新北区\n", f"  xinbei: 新北区\n  {reserved}: 某区\n")
     repo.campaign(text)
@@ -1340,3 +1340,16 @@ def test_real_brands_yml_is_what_these_tests_assume() -> None:
     text = (ROOT / "campaigns" / "brands.yml").read_text(encoding="utf-8")
     for needle in ("kepuri:", "until: 2024", "successor: kepuyue", "from: 2025", "also: [kepu-xuanchuanzhou"):
         assert needle in text, needle
+
+
+@pytest.mark.parametrize("cid", ["search", "guide", "assets", "subscribe", "about", "stylesheets"])
+def test_campaign_id_that_is_a_site_path(repo: Repo, cid: str) -> None:
+    """A campaign folder named like a page or folder of the site itself would replace it."""
+    (repo.root / "content").mkdir(exist_ok=True)
+    for page in ("search", "guide", "subscribe", "about"):
+        (repo.root / "content" / f"{page}.md").write_text("# x\n", encoding="utf-8")
+    path = repo.campaign(cid=cid)
+    repo.activity(cid=cid)
+    res = repo.check()
+    assert res.rc == 1
+    res.find(path, 1, "活动专题编号不能用", cid)

@@ -8,7 +8,7 @@ import types
 import typing
 from pathlib import Path
 
-from generator.convert import _shape
+from generator.convert import field_shape
 from generator.model import Activity, Brand, Campaign
 
 GUIDE = Path(__file__).resolve().parent.parent / "content" / "guide.md"
@@ -19,7 +19,7 @@ def yaml_fields(cls: type, seen: set[type] | None = None) -> set[str]:
     if cls in seen:
         return set()
     seen.add(cls)
-    hints, keys = _shape(cls)
+    hints, keys = field_shape(cls)
     out = set(keys)
     for fld in keys.values():
         stack = [hints[fld.name]]

@@ -102,3 +102,13 @@ def test_no_import_cycles() -> None:
     for n in sorted(graph):
         if n not in seen:
             visit(n)
+
+
+def test_readme_names_every_module() -> None:
+    """The README's architecture paragraph keeps up with the folders (``ls generator/*/``)."""
+    readme = (PKG.parent / "README.md").read_text(encoding="utf-8")
+    missing = [str(p.relative_to(PKG)) for p in SOURCES
+               if p.name != "__init__.py" and f"`{p.name}`" not in readme]
+    assert not missing, f"README.md does not describe: {missing}"
+    for sub in ("outputs", "mkdocs", "commands"):
+        assert f"generator/{sub}/" in readme

@@ -464,7 +464,7 @@ def test_campaign_page_district_counts(site_model: Site, built_site: Path):
         soup = soup_of(built_site / c.id / "index.html")
         got = {li.a["href"].rstrip("/"): text_of(li.select_one(".kepu-count"))
                for li in soup.select("ul.kepu-districts li")}
-        want = {d: f"{len(c.district_activities(d))} 项" for d in c.districts}
+        want = {d: f"{len(c.activities_by_district()[d])} 项" for d in c.districts}
         assert got == want, c.id
 
 
@@ -671,6 +671,7 @@ def test_duplicate_activity_url_fails_and_keeps_the_old_site(tmp_path: Path, cap
     out = tmp_path / "out" / "site"
     out.mkdir(parents=True)
     (out / "index.html").write_text("the good old site", encoding="utf-8")
+    (out / ".kepu-site").write_text("kepu-calendar\n", encoding="utf-8")  # a site of ours
 
     ok = build_site(repo, out, quiet=True)
 
@@ -679,7 +680,7 @@ def test_duplicate_activity_url_fails_and_keeps_the_old_site(tmp_path: Path, cap
     assert "keji-huodongzhou-qidongshi" in said and "重复" in said, f"no clear message:\n{said}"
     assert "kexue-zhiye-qinzi-kexue-jianianhua.yml" in said, "the message should name the file to fix"
     assert (out / "index.html").read_text(encoding="utf-8") == "the good old site"
-    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".kepu-site", "index.html"]
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"], "half-built folders left behind"
 
 

@@ -26,7 +26,9 @@ from conftest import ROOT, Result
 
 from generator.commands import cli
 from generator.commands.scaffold import model_keys
-from generator.commands.spreadsheet import dump, parse_span, slugify
+from generator.commands.slugs import slugify
+from generator.commands.timeparse import parse_span
+from generator.commands.yamlwrite import dump
 from generator.model import Activity, Campaign
 
 CID = "2022-changzhou-kepuri"

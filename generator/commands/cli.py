@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..outputs.site import check_paths
 from ..problems import Problems
 from ..repo import find_root
 from ..validate import read_site
+from .publish import refuse_output, swap_in, turn
 from .staff import add_commands
 
 
@@ -28,6 +31,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{p}: 错误: 找不到这个文件或文件夹", file=sys.stderr)
             return 2
     site, problems = read_site(root, paths or None)
+    check_paths(site.campaigns, root, problems)
     report(problems, args.format)
     n_act = sum(len(c.activities) for c in site.campaigns)
     if not site.campaigns and not problems.errors:
@@ -73,26 +77,30 @@ def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    out = out.absolute()
+    refusal = refuse_output(root, out)
+    if refusal:
+        print(f"错误: {refusal}\n网站没有生成。", file=sys.stderr)
+        return False
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(message)s")
     try:
-        config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
-        build(config)
-    except (MkDocsException, SystemExit) as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
+        with turn(out):
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+            try:
+                config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
+                build(config)
+                swap_in(tmp, out)
+            except (MkDocsException, SystemExit) as err:
+                print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
+                return False
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as err:  # full disk, read-only or missing permission: the old site stays
+        where = err.filename or out.parent
+        reason = {errno.ENOSPC: "磁盘已满", errno.EROFS: "文件夹只读", errno.EACCES: "没有写入权限",
+                  errno.EPERM: "没有写入权限", errno.EDQUOT: "超出磁盘配额"}.get(err.errno or 0, err.strerror)
+        print(f"错误: 无法写入 {where}：{reason}。原来的网站没有改动。", file=sys.stderr)
         return False
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = out.with_name(f".{out.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
     return True
 
 

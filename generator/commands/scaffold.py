@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..convert import _shape
+from ..convert import field_shape
 from ..model import DEFAULT_AUDIENCES, Activity, Brand, Campaign
-from .spreadsheet import _unoptional
+from .match import unoptional
 
 CAMPAIGN_TEMPLATE = """\
 # yaml-language-server: $schema={schema}
@@ -170,9 +170,9 @@ venue:
 
 def _doc(cls: Any, path: str) -> str:
     for part in path.split("."):
-        hints, keys = _shape(cls)
+        hints, keys = field_shape(cls)
         fld = keys[part]
-        cls = _unoptional(hints[fld.name])
+        cls = unoptional(hints[fld.name])
     return fld.metadata["doc"]
 
 
@@ -227,11 +227,11 @@ def activity_text(root: Path, c: Campaign, district: str, slug: str, title: str 
 
 def model_keys(cls: Any, prefix: str = "") -> list[str]:
     """Every YAML key of a model class, nested ones dotted (for the completeness test)."""
-    hints, keys = _shape(cls)
+    hints, keys = field_shape(cls)
     out = []
     for key, fld in keys.items():
         out.append(prefix + key)
-        tp = _unoptional(hints[fld.name])
+        tp = unoptional(hints[fld.name])
         if dataclasses.is_dataclass(tp):
             out += model_keys(tp, f"{prefix}{key}.")
     return out

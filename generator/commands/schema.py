@@ -11,7 +11,7 @@ import typing
 from datetime import date
 from typing import Any, Literal, Union
 
-from ..convert import SLUG_RE, _shape, is_required
+from ..convert import SLUG_RE, field_shape, is_required
 from ..model import Activity, Campaign, Slug, Url, When
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{1,2}-\d{1,2}$"}
@@ -54,7 +54,7 @@ def type_schema(tp: Any) -> dict[str, Any]:
 
 
 def object_schema(cls: Any) -> dict[str, Any]:
-    hints, keys = _shape(cls)
+    hints, keys = field_shape(cls)
     props = {}
     required = []
     for key, fld in keys.items():

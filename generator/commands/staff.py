@@ -2,8 +2,9 @@
 
 cli.py registers them through ``add_commands(add)``. Everything staff read is Chinese and names
 the file, the sheet row and the column; problems with the input are messages and exit codes,
-never tracebacks. The logic lives in spreadsheet.py (import/export) and scaffold.py (new), which
-are imported only when a command runs, so `kepu check` does not load openpyxl or pypinyin.
+never tracebacks. The logic lives in importer.py and export.py (with tables, match, timeparse,
+yamlwrite and slugs) and scaffold.py (new). openpyxl and pypinyin are imported inside the functions
+that use them, so `kepu check`, which loads this module through cli.py, does not load them.
 """
 
 from __future__ import annotations
@@ -20,10 +21,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import branding
+from ..convert import SLUG_RE, slug_hint, suggest
 from ..model import Activity, Campaign
+from ..outputs.data import campaign_stats
+from ..outputs.text import when_text
 from ..problems import Problems
 from ..repo import find_root
 from ..validate import display, read_site
+from .export import export_xlsx
+from .importer import load_campaign, run_import
+from .match import ALIASES, SPECIAL, match_name
+from .scaffold import activity_text, campaign_text
+from .slugs import slugify, unique_slug
+from .tables import SheetError
 
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
 
@@ -41,8 +52,6 @@ def _fail(message: str, where: str = "") -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .spreadsheet import SheetError, run_import
-
     if not args.campaign:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
     try:
@@ -77,8 +86,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _load(cid: str | None) -> tuple[Campaign, int] | int:
     """The campaign for export/stats, and how many of its activity files were left out."""
-    from .spreadsheet import SheetError, load_campaign
-
     if not cid:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
     try:
@@ -93,8 +100,6 @@ def _load(cid: str | None) -> tuple[Campaign, int] | int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .spreadsheet import export_xlsx
-
     loaded = _load(args.campaign)
     if isinstance(loaded, int):
         return loaded
@@ -127,8 +132,6 @@ def sessions(a: Activity) -> int:
 
 
 def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
-    from ..outputs.data import campaign_stats
-
     s = campaign_stats(c)
     live = [a for a in c.activities if a.status != "cancelled"]
     rows: list[Figure] = [
@@ -169,8 +172,6 @@ def _width(text: str) -> int:
 
 
 def _missing_line(a: Activity) -> list[str]:
-    from ..outputs.data import when_text
-
     c = a.campaign
     state = f"（{a.status_word}）" if a.status_word else ""
     return [c.districts.get(a.district, a.district), a.title + state, when_text(a), display(Path(a.pos.path))]
@@ -295,10 +296,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_new_campaign(args: argparse.Namespace) -> int:
-    from .. import branding
-    from ..convert import SLUG_RE, slug_hint, suggest
-    from .scaffold import campaign_text
-
     root = _root()
     cid = args.id
     if not SLUG_RE.match(cid):
@@ -325,10 +322,6 @@ def cmd_new_campaign(args: argparse.Namespace) -> int:
 
 
 def cmd_new_activity(args: argparse.Namespace) -> int:
-    from ..convert import SLUG_RE, slug_hint, suggest
-    from .scaffold import activity_text
-    from .spreadsheet import SheetError, load_campaign, match_name, slugify, unique_slug
-
     if not args.campaign or not args.district:
         return _fail("请用 --campaign 和 --district 指定专题和辖区，"
                      "如 --campaign 2022-changzhou-kepuri --district wujin")
@@ -419,10 +412,8 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
 
 
 def _import_help() -> str:
-    from .spreadsheet import _ALIASES, SPECIAL
-
     lines = ["能识别的列名（表头行前面的标题行会自动跳过）："]
-    for key, names in _ALIASES:
+    for key, names in ALIASES:
         lines.append(f"  {'、'.join(names)} → {SPECIAL.get(key, key)}")
     lines.append("其他列可用 --map 列名=字段 导入，如 --map 备注=description --map 经度=venue.lng")
     return "\n".join(lines)

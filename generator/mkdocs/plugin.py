@@ -1,11 +1,9 @@
 """Step 6, the MkDocs adapter: hands the generator's pages, feeds and data to MkDocs.
 
 Like mkdocs-gen-files, it only adapts. Campaign and stats pages are MkDocs pages (few, in the
-nav). Activity and district pages are many (a national campaign has 200,000 and 3,000), so they do
-not each pay MkDocs' per-page pipeline: MkDocs renders two "shell" pages per campaign, one at the
-depth of its activity pages and one at the depth of its district pages, and every such page is a
-shell with its own title, description, URL and body put in (the mkdocs-material look, at
-string-copy cost), written on every core.
+nav). Activity and district pages are many (a national campaign has 200,000 and 3,000), so they
+are filled into shell pages instead (shell.py). The limits a deployment tunes are this plugin's
+options in mkdocs.yml, passed down as one BuildOptions.
 """
 
 from __future__ import annotations
@@ -14,33 +12,32 @@ import gc
 import html
 import logging
 import os
-import shutil
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
-from watchdog.events import FileSystemEventHandler
+from mkdocs.structure.pages import Page
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from ..history import last_commit_time
 from ..outputs.build import SiteBuild
-from ..parallel import use_cores
+from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
+from ..outputs.site import check_paths
 from ..validate import read_site
 from .preview import refresh_activity
+from .shell import SHELL_BODY, Shells, sitemap
 
 log = logging.getLogger("mkdocs.plugins.kepu")
-
-SHELL_TITLE = "@@KEPU-TITLE@@"
-SHELL_DESC = "@@KEPU-DESC@@"
-# contains "<h1" so mkdocs-material does not add a second page heading; the body brings its own
-SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
-SHELL_DIR = "_kepu-shell"
-SHELL_MARKERS = {"title": SHELL_TITLE, "desc": SHELL_DESC, "body": SHELL_BODY, "dir": SHELL_DIR}
 
 
 def html_text(text: str) -> Markup:
@@ -64,27 +61,53 @@ def _escape_nav(nav: list[Any]) -> list[Any]:
 
 class KepuConfig(Config):
     root = opt.Type(str, default="")  # repository root; default: the folder of mkdocs.yml
+    # limits a deployment may tune (mkdocs.yml documents them; defaults: outputs/options.py)
+    home_limit = opt.Type(int, default=DEFAULT_OPTIONS.home_limit)
+    listing_limit = opt.Type(int, default=DEFAULT_OPTIONS.listing_limit)
+    refresh_hours = opt.Type(int, default=int(DEFAULT_OPTIONS.refresh / timedelta(hours=1)))
+    max_changes = opt.Type(int, default=DEFAULT_OPTIONS.max_changes)
+    site_feed_name = opt.Type(str, default=DEFAULT_OPTIONS.site_feed_name)
+
+
+def build_options(cfg: KepuConfig, *, parallel: bool) -> BuildOptions:
+    for name in ("home_limit", "listing_limit", "refresh_hours", "max_changes"):
+        if cfg[name] < 1:
+            raise PluginError(f"mkdocs.yml 的 kepu 插件选项 {name} 必须是正整数（现在是 {cfg[name]}）")
+    if not cfg.site_feed_name.strip():
+        raise PluginError("mkdocs.yml 的 kepu 插件选项 site_feed_name 不能为空")
+    return BuildOptions(
+        home_limit=cfg.home_limit, listing_limit=cfg.listing_limit,
+        refresh=timedelta(hours=cfg.refresh_hours), max_changes=cfg.max_changes,
+        site_feed_name=cfg.site_feed_name, parallel=parallel,
+    )
 
 
 class KepuPlugin(BasePlugin[KepuConfig]):
     supports_multiple_instances = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        use_cores(command != "serve")  # keep `kepu serve` in one process (see parallel.py)
+        # keep `kepu serve` in one process: it runs server and watcher threads (see parallel.py)
+        self.parallel = command != "serve"
 
-    def on_config(self, config: Any) -> Any:
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
-        if "SOURCE_DATE_EPOCH" not in os.environ:
-            # MkDocs dates the sitemap and footer by the build; date them by the last commit so
-            # that building the same data twice, on any day, gives the same bytes.
-            stamp = last_commit_time(root)
-            if stamp:
-                os.environ["SOURCE_DATE_EPOCH"] = stamp
-                self._epoch_set = True
+        options = build_options(self.config, parallel=getattr(self, "parallel", True))
+        # The build's date: SOURCE_DATE_EPOCH when the caller set it (reproducible builds), else
+        # the last commit, so that building the same data twice, on any day, gives the same bytes.
+        stamp = os.environ.get("SOURCE_DATE_EPOCH") or last_commit_time(root)
+        when = datetime.fromtimestamp(int(stamp), UTC) if stamp else datetime.now(UTC)
+        self.build_day = when.date().isoformat()  # passed to the sitemap below
+        if stamp and "SOURCE_DATE_EPOCH" not in os.environ:
+            # MkDocs reads the date only from the environment (mkdocs.utils.get_build_date, for
+            # its sitemap and footer) and has no option for it: set for this build only, and
+            # removed when it ends (_restore_epoch). The generator itself never reads it.
+            os.environ["SOURCE_DATE_EPOCH"] = stamp
+            self._epoch_set = True
         start = time.perf_counter()
         gc.disable()  # reading makes the model and little garbage: no collections while it grows
         try:
-            site, problems = read_site(root)
+            site, problems = read_site(root, parallel=options.parallel)
+            check_paths(site.campaigns, root, problems)
         finally:
             gc.enable()
         read_time = time.perf_counter() - start
@@ -96,7 +119,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             )
         if not config.site_url:
             raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
-        self.build = SiteBuild(site, config.site_url, root)
+        self.build = SiteBuild(site, config.site_url, root, options)
+        self.shells = Shells(self.build.shell_folders())
         self.build.timings["read"] = read_time
         # The model lives until the build ends: keep the cyclic collector from walking it again
         # and again (at national size that is millions of objects per full collection). Thawed
@@ -106,7 +130,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self._mkdocs_started = time.perf_counter()
         return config
 
-    def on_files(self, files: Files, *, config: Any) -> Files:
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         in_nav = self.build.nav_pages()
         self._titles = self.build.page_sources()
         for uri in self._titles:
@@ -115,25 +139,19 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                 config, uri, content="",
                 inclusion=InclusionLevel.INCLUDED if uri in in_nav else InclusionLevel.NOT_IN_NAV,
             ))
-        for folder in self.build.shell_dirs(SHELL_DIR).values():
-            files.append(File.generated(
-                config, f"{folder}/index.md",
-                content=(
-                    f"---\ntitle: \"{SHELL_TITLE}\"\ndescription: \"{SHELL_DESC}\"\n---\n"
-                ),
-                inclusion=InclusionLevel.NOT_IN_NAV,
-            ))
+        for uri, content in self.shells.sources().items():
+            files.append(File.generated(config, uri, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
-    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         title = getattr(self, "_titles", {}).get(page.file.src_uri)
         if title is not None:
             page.meta["title"] = html_text(title)
         return markdown
 
-    def on_page_content(self, html_: str, *, page: Any, config: Any, files: Files) -> str:
+    def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         uri = page.file.src_uri
-        if uri.endswith(f"/{SHELL_DIR}/index.md"):
+        if self.shells.folder_of(uri) is not None:
             return SHELL_BODY
         body = self.build.page_body(uri)
         if body is not None:
@@ -142,29 +160,30 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             return html_ + self.build.renderer.home_fragment()
         return html_
 
-    def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
-        uri = page.file.src_uri
-        if uri.endswith(f"/{SHELL_DIR}/index.md"):
-            self.build.set_shell(uri.removesuffix(f"/{SHELL_DIR}/index.md"), output)
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        folder = self.shells.folder_of(page.file.src_uri)
+        if folder is not None:
+            self.shells.keep(folder, output)
         return output
 
-    def on_post_build(self, *, config: Any) -> None:
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
         # MkDocs' own part: theme, nav, home, campaign and stats pages, the shells, static files
         now = time.perf_counter()
         self.build.timings["mkdocs"] = now - getattr(self, "_mkdocs_started", now)
         site_dir = Path(config.site_dir)
         self.site_dir = site_dir
-        for key, folder in self.build.shell_dirs(SHELL_DIR).items():
-            if key not in self.build.shells:
-                raise PluginError(f"{key}: 页面模板没有生成")
-            shutil.rmtree(site_dir / folder, ignore_errors=True)
+        for folder in self.shells.missing():
+            raise PluginError(f"{folder}: 页面模板没有生成")
+        self.shells.remove_from(site_dir)
         with self.build.timed("pages"):
-            self.build.write_pages(site_dir, SHELL_MARKERS)
-        sitemap = site_dir / "sitemap.xml"
-        if sitemap.exists():
-            xml, gz = self.build.sitemap(sitemap.read_text(encoding="utf-8"), f"/{SHELL_DIR}/")
-            sitemap.write_bytes(xml)
+            self.shells.write_all(self.build, site_dir)
+        mkdocs_sitemap = site_dir / "sitemap.xml"
+        if mkdocs_sitemap.exists():
+            xml, gz = sitemap(mkdocs_sitemap.read_text(encoding="utf-8"), self.build.base_url,
+                              self.build.page_dates(self.build_day))
+            mkdocs_sitemap.write_bytes(xml)
             (site_dir / "sitemap.xml.gz").write_bytes(gz)
+
         def write(rel: str, data: bytes) -> None:
             out = site_dir / rel
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +206,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             os.environ.pop("SOURCE_DATE_EPOCH", None)
             self._epoch_set = False
 
-    def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]
+    ) -> LiveReloadServer:
         # Preview reloads when staff edit YAML or the theme, not only Markdown. An edited activity
         # file is shown at once (preview.refresh_activity), then the full rebuild follows.
         root = self.build.root
@@ -199,15 +220,15 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             server.observer.schedule(handler, str(root / "campaigns"), recursive=True)
         return server
 
-    def _preview(self, server: Any, event: Any) -> None:
+    def _preview(self, server: LiveReloadServer, event: FileSystemEvent) -> None:
         if event.is_directory:
             return
         # editors save in place (modified) or write a temporary file and rename it (moved)
-        target = getattr(event, "dest_path", "") or event.src_path
+        target = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
         if event.event_type in ("modified", "moved", "created") and getattr(self, "site_dir", None):
             started = time.perf_counter()
             try:
-                found = refresh_activity(self.build, Path(target), self.site_dir, SHELL_MARKERS)
+                found = refresh_activity(self.build, self.shells, Path(target), self.site_dir)
             except Exception as err:  # never let the preview thread die; the full rebuild reports
                 log.warning(f"快速预览失败（将完整重建）：{err}")
                 found = None

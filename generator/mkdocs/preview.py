@@ -14,11 +14,10 @@ from pathlib import Path
 from ..outputs.build import SiteBuild
 from ..problems import Problems
 from ..validate import read_activity
+from .shell import Shells
 
 
-def refresh_activity(
-    build: SiteBuild, path: Path, site_dir: Path, markers: dict[str, str]
-) -> Problems | None:
+def refresh_activity(build: SiteBuild, shells: Shells, path: Path, site_dir: Path) -> Problems | None:
     """Re-read one changed activity file and rewrite its page. Returns the problems found, or
     None when the change is not a simple edit of a published activity (rebuild instead)."""
     path = path.resolve()
@@ -28,7 +27,7 @@ def refresh_activity(
     campaign_dir = path.parents[2]
     campaigns = build.site.published()
     c = next((c for c in campaigns if (build.root / "campaigns" / c.id).resolve() == campaign_dir), None)
-    if c is None or f"{c.id}/activities" not in build.shells:
+    if c is None or not shells.has(f"{c.id}/activities"):
         return None
     old = next((a for a in c.activities if Path(a.pos.path).resolve() == path), None)
     if old is None:
@@ -41,5 +40,5 @@ def refresh_activity(
         return None  # the URL changed: other pages link to it
     c.activities[c.activities.index(old)] = new
     build.all_activities[build.all_activities.index(old)] = new
-    build.write_activity_page(new, site_dir, markers)
+    shells.fill(build.activity_page(new), site_dir)
     return problems

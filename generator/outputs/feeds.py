@@ -25,12 +25,10 @@ from icalendar.timezone.tzid import is_utc
 from ..history import History
 from ..model import Activity, Campaign, Site
 from ..parallel import fork_map
+from .options import DEFAULT_OPTIONS, BuildOptions
 from .urls import quote_all
 
 PRODID = "-//kepu-calendar//kepu-calendar//ZH"
-REFRESH = timedelta(hours=6)
-SITE_FEED_NAME = "科普活动日历 · 全部活动"
-MAX_CHANGES = 100
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_TZ = "Asia/Shanghai"
 _END = b"END:VCALENDAR\r\n"
@@ -156,7 +154,8 @@ class _Built:
 
 
 class _Context:
-    def __init__(self, base_url: str, history: History):
+    def __init__(self, base_url: str, history: History, options: BuildOptions = DEFAULT_OPTIONS):
+        self.refresh = _refresh(options.refresh)
         self.base = base_url if base_url.endswith("/") else base_url + "/"
         self.host = urlsplit(self.base).hostname or "localhost"
         self.history = history
@@ -311,8 +310,8 @@ def _times(a: Activity) -> list[str]:
 def _vevent(a: Activity, ctx: _Context) -> bytes:
     """One VEVENT, serialised.
 
-    Written as content lines by hand rather than through ``icalendar.Event``: icalendar took about
-    1 ms an event (40 s and 1.5 GB for 100,000), this takes a few microseconds. The escaping,
+    Written as content lines by hand rather than through ``icalendar.Event``, which is far slower
+    and larger at national size (README "性能"). The escaping,
     value formats and folding are icalendar's; tests/ical_reference.py builds the same event with
     icalendar and ``test_events_match_icalendar`` holds the two to identical bytes.
     """
@@ -373,9 +372,12 @@ _HEAD = b"BEGIN:VCALENDAR\r\n" + b"".join(
     for name, value in [("PRODID", PRODID), ("VERSION", "2.0"), ("CALSCALE", "GREGORIAN"),
                         ("METHOD", "PUBLISH")]
 )
-_REFRESH = _prop("REFRESH-INTERVAL", vDuration(REFRESH), {"VALUE": "DURATION"}) + _prop(
-    "X-PUBLISHED-TTL", vText("PT6H")
-)
+
+
+def _refresh(every: timedelta) -> bytes:
+    return _prop("REFRESH-INTERVAL", vDuration(every), {"VALUE": "DURATION"}) + _prop(
+        "X-PUBLISHED-TTL", vText(vDuration(every).to_ical().decode())
+    )
 
 
 def _calendar(
@@ -387,8 +389,7 @@ def _calendar(
     Each VEVENT is serialised once and reused in every feed it belongs to (up to five), and the
     calendar properties are written as content lines by hand (escaped and folded as in
     ``_vevent``; ``reference_header`` in the tests holds them to icalendar's bytes): there is a
-    feed per activity, and a Calendar object, or even icalendar's property writer, cost ~0.5 ms a
-    feed.
+    feed per activity, too many for a Calendar object or icalendar's property writer.
     Concatenating is safe because a serialised component is self-contained (whole folded lines,
     each ending in CRLF) and its TZIDs are covered by the VTIMEZONEs here; the tests parse every
     assembled file with icalendar and with ical.js.
@@ -397,7 +398,7 @@ def _calendar(
     desc = _text(_clean(desc))
     lines = [f"NAME:{name}", f"X-WR-CALNAME:{name}", f"DESCRIPTION:{desc}", f"X-WR-CALDESC:{desc}",
              f"URL:{url}", f"SOURCE:{ctx.base}{path}", f"X-WR-TIMEZONE:{_text(main_tz)}"]
-    parts = [_HEAD, *(_fold(line) + b"\r\n" for line in lines), _REFRESH]
+    parts = [_HEAD, *(_fold(line) + b"\r\n" for line in lines), ctx.refresh]
     # Always include the campaign's VTIMEZONE, even for an all-day-only or empty feed: it is what
     # X-WR-TIMEZONE names, and it keeps an empty feed valid (RFC 5545 wants one component).
     parts += [ctx.vtimezone(tzid, *zones[tzid]) for tzid in sorted(zones)]
@@ -406,19 +407,15 @@ def _calendar(
     return b"".join(parts)
 
 
-def build_feeds(site: Site, base_url: str, history: History) -> dict[str, bytes]:
-    """Every .ics file of the site, keyed by its path relative to the site root."""
-    return dict(iter_feeds(site, base_url, history))
-
-
 def iter_feeds(
-    site: Site, base_url: str, history: History, write: Callable[[str, bytes], None] | None = None
+    site: Site, base_url: str, history: History, write: Callable[[str, bytes], None] | None = None,
+    options: BuildOptions = DEFAULT_OPTIONS,
 ) -> Iterator[tuple[str, bytes]]:
     """Every .ics file as (path, bytes), one at a time: a national site's feeds add up to
     gigabytes, so the writer stores each before the next is made. With ``write``, the one-event
     feed of each activity is made and written by ``write`` where its event is made (on every
     core for large campaigns) and not yielded: there are as many of them as activities."""
-    ctx = _Context(base_url, history)
+    ctx = _Context(base_url, history, options)
     campaigns = site.published()
     everything: list[_Built] = []
     for c in campaigns:
@@ -438,7 +435,8 @@ def iter_feeds(
             return made
 
         # worth both cores for large campaigns (and the one-event feeds are written there too)
-        built = dict(zip(map(id, c.activities), fork_map(event, c.activities, min_items=2000), strict=True))
+        vevents = fork_map(event, c.activities, parallel=options.parallel, min_items=2000)
+        built = dict(zip(map(id, c.activities), vevents, strict=True))
         everything.extend(built.values())
         home = f"{ctx.base}{c.id}/"
         period = f"集中开展时间 {c.period.start} 至 {c.period.end}"
@@ -471,8 +469,8 @@ def iter_feeds(
     counts = Counter(c.timezone for c in campaigns for _ in c.activities)
     main_tz = min(zones, key=lambda z: (-counts[z], z))  # X-WR-TIMEZONE takes one: the busiest
     desc = "、".join(c.title for c in campaigns) or "暂无已发布的活动"
-    yield "calendar.ics", _calendar(ctx, "calendar.ics", SITE_FEED_NAME, desc, ctx.base, main_tz, zones,
-                                    everything)
+    yield "calendar.ics", _calendar(ctx, "calendar.ics", options.site_feed_name, desc, ctx.base, main_tz,
+                                    zones, everything)
 
 
 def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:
@@ -513,13 +511,15 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return el
 
 
-def changes_feed(site: Site, base_url: str, history: History) -> dict[str, bytes]:
+def changes_feed(
+    site: Site, base_url: str, history: History, options: BuildOptions = DEFAULT_OPTIONS
+) -> dict[str, bytes]:
     """``<campaign>/changes.xml``: the latest change of each activity, newest first.
 
     One entry per activity (its current revision): the entry id carries SEQUENCE, so a feed
     reader shows a change again when the activity changes again.
     """
-    ctx = _Context(base_url, history)
+    ctx = _Context(base_url, history, options)
     out: dict[str, bytes] = {}
     for c in site.published():
         revs = [(a, *history.revision(a.pos.path)) for a in c.activities]
@@ -538,7 +538,7 @@ def changes_feed(site: Site, base_url: str, history: History) -> dict[str, bytes
         author = _sub(feed, "author")
         _sub(author, "name", c.document.issuers[0] if c.document and c.document.issuers else c.region)
         _sub(feed, "generator", "kepu-calendar")
-        for a, seq, modified in revs[:MAX_CHANGES]:
+        for a, seq, modified in revs[:options.max_changes]:
             kind = change_kind(a, seq)
             entry = _sub(feed, "entry")
             _sub(entry, "id", f"tag:{ctx.host},{c.year}:{c.id}/{a.slug}/{seq}")

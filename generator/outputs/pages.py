@@ -28,6 +28,7 @@ from .. import branding
 from ..model import Activity, Campaign, Site
 from .data import campaign_stats
 from .feeds import subscribe_links
+from .options import DEFAULT_OPTIONS, BuildOptions
 from .text import (
     LEVEL_WORD,
     MODE_WORD,
@@ -44,8 +45,6 @@ from .text import (
 from .urls import query
 
 TEMPLATES = Path(__file__).parent / "templates"
-HOME_LIMIT = 300  # activities behind "today / this week" on the home page
-LISTING_LIMIT = 600  # activities above which a campaign page lists only city-level ones
 
 # What a description may contain after Markdown: formatting, lists, links, tables; no scripts,
 # styles, event handlers, iframes or images from other hosts (the site must work offline).
@@ -60,8 +59,8 @@ ALLOWED_ATTRS = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 def sanitize_markdown(text: str | None) -> Markup:
     """Markdown → HTML → nh3 (ammonia) allow-list: raw HTML in YAML is never trusted.
 
-    GitHub-flavoured Markdown through cmark-gfm (C): Python-Markdown took 0.8 ms a description,
-    cmark-gfm 0.03 ms, and GFM is what staff know from the pull requests they edit in (lists
+    GitHub-flavoured Markdown through cmark-gfm (C): many times faster than Python-Markdown (README
+    "性能"), and GFM is what staff know from the pull requests they edit in (lists
     without a blank line before them, bare links). Raw HTML is passed on to nh3 rather than
     dropped by cmark (and GFM's tagfilter is left out, which would show a script's source as
     text), so that nh3 keeps the text of pasted HTML and removes the markup and scripts."""
@@ -98,8 +97,8 @@ def inert_json(data: Any) -> Markup:
 
 
 def qr_svg(text: str, scale: int = 4) -> Markup:
-    """A QR code as one compact SVG path. zxing-cpp (C++) encodes it: a pure-Python encoder took
-    3–6 ms a page, which is 10–20 minutes of a national-size build."""
+    """A QR code as one compact SVG path. zxing-cpp (C++) encodes it: a pure-Python encoder would
+    be a large share of a national-size build (README "性能")."""
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     img = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     n = img.shape[0]
@@ -229,8 +228,9 @@ def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
 class Renderer:
     """Renders every page body. One instance per build; cheap per page."""
 
-    def __init__(self, site: Site, base_url: str, root: Path):
+    def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS):
         self.site = site
+        self.options = options
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.root = root
         loaders: list[jinja2.BaseLoader] = []
@@ -287,9 +287,6 @@ class Renderer:
         finally:
             self._items.clear()
 
-    def feed_url(self, path: str) -> str:
-        return self.base_url + path
-
     def common(self, c: Campaign, depth: int) -> dict[str, Any]:
         return {"c": c, "root": "../" * depth}
 
@@ -308,7 +305,7 @@ class Renderer:
         """The whole programme by day; a large campaign lists its city-level activities and
         sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
         days = self.listing_days(c.activities)
-        full = len(c.activities) <= LISTING_LIMIT
+        full = len(c.activities) <= self.options.listing_limit
         if not full:
             days = self.listing_days([a for a in c.activities if a.level == "city"])
         return self._listing_page(
@@ -368,8 +365,8 @@ class Renderer:
         # first, so that a national-size campaign does not turn the home page into megabytes.
         newest = max((c.span.end.year for c in campaigns), default=0)
         pool = [a for c in campaigns if c.span.end.year >= newest for a in c.activities]
-        if len(pool) > HOME_LIMIT:
-            pool = [a for a in pool if a.level == "city"][:HOME_LIMIT]
+        if len(pool) > self.options.home_limit:
+            pool = [a for a in pool if a.level == "city"][:self.options.home_limit]
         # each activity once, with its sessions: the visitor's script picks today's, this
         # weekend's and the next ones by the visitor's clock
         upcoming = sorted(pool, key=lambda a: (a.start_key, a.campaign.id, a.slug))

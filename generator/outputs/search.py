@@ -139,7 +139,7 @@ def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict
     return postings
 
 
-def build_index(site: Site) -> dict[str, bytes]:
+def build_index(site: Site, *, parallel: bool = True) -> dict[str, bytes]:
     """Every search file, keyed by path under the site root (search/…)."""
     docs, breaks = documents(site)
     n = len(docs)
@@ -149,7 +149,7 @@ def build_index(site: Site) -> dict[str, bytes]:
     # one block per task fork_map makes (fewer dicts to merge); a pool only from 4,000 documents
     step = max(500, -(-n // 8))
     blocks = fork_map(lambda b: _postings(docs, b), [(k, min(k + step, n)) for k in range(0, n, step)],
-                      min_items=8)
+                      parallel=parallel, min_items=8)
     postings = blocks[0] if blocks else {}
     for block in blocks[1:]:
         for term, ids in block.items():
@@ -179,7 +179,7 @@ def build_index(site: Site) -> dict[str, bytes]:
     def shard(terms: list[str]) -> bytes:
         return dump({t: _gaps(postings[t]) for t in terms})
 
-    for k, data in enumerate(fork_map(shard, buckets, min_items=64)):
+    for k, data in enumerate(fork_map(shard, buckets, parallel=parallel, min_items=64)):
         out[f"search/t/{k:x}.json"] = data
     for k in range(0, n, DOCS_PER_SHARD):
         chunk = docs[k : k + DOCS_PER_SHARD]

@@ -1,0 +1,92 @@
+"""Publishing a built site: where it may go, and swapping it in without a gap.
+
+``kepu build -d DIR`` deletes what is in DIR, so DIR must be a site folder: never the repository
+or one of its source folders, never a folder of other people's files. The new site is built
+beside DIR and exchanged with it in one step, so readers and a second build never see DIR
+missing; builds into the same DIR take turns (a lock), which also makes leftovers of a killed
+build safe to remove."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+MARKER = ".kepu-site"  # written into every site: a folder with it is a previous site
+SOURCES = ("campaigns", "content", "site_theme", "generator", "tests", ".git")
+
+
+def refuse_output(root: Path, out: Path) -> str | None:
+    """Why ``out`` must not be the output folder, or None when it may be."""
+    root, out = root.resolve(), out.resolve()
+    if out == root or out in root.parents:
+        return f"{out} 是仓库本身或包含仓库，不能作为输出文件夹（生成时会清空它）"
+    for name in SOURCES:
+        src = root / name
+        if out == src or src in out.parents:
+            return f"{out} 在仓库的 {name}/ 里，不能作为输出文件夹（生成时会清空它）"
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        return f"{out} 不是文件夹，不能作为输出文件夹"
+    if out.is_dir() and not _is_site(out) and any(out.iterdir()):
+        return (f"{out} 里已有不是本程序生成的文件，不能作为输出文件夹（生成时会清空它）；"
+                "请换一个空文件夹或不存在的文件夹")
+    return None
+
+
+def _is_site(folder: Path) -> bool:
+    """A site this program wrote: the marker, or (sites from before the marker) its search index."""
+    return (folder / MARKER).exists() or (folder / "search" / "manifest.json").is_file()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE; the standard library has no
+    wrapper). False where the system cannot, and the caller falls back to two renames."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
+        return False  # file system or kernel without it
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Put the complete site ``new`` at ``out``; the previous site is removed afterwards."""
+    (new / MARKER).write_text("kepu-calendar\n", encoding="utf-8")
+    if out.exists() and _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the previous site
+        return
+    old = out.with_name(f".{out.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def turn(out: Path) -> Iterator[None]:
+    """One build at a time into ``out``; leftovers of killed builds are removed first."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the lock is taken on the parent folder itself, so no lock file is left lying about
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        for stale in out.parent.glob(f".{out.name}-new-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(out.with_name(f".{out.name}-old"), ignore_errors=True)
+        yield
+    finally:
+        os.close(fd)
