@@ -154,7 +154,8 @@ def test_listing_states_order_and_ended_behind_a_button(visit: Visit):
                            ("2023-09-16", "jintian-xiawu")], entries
     days = [d for d, _ in entries]
     assert days == sorted(days)
-    assert page.locator("section.kepu-day[data-date='2023-09-16'] h2").inner_text() == "2023年9月16日（星期六）"
+    heading = page.locator("section.kepu-day[data-date='2023-09-16'] h2").inner_text()
+    assert heading == "2023年9月16日（星期六）"
     toggle = page.get_by_role("button", name="显示已结束的活动（1 项）")
     assert toggle.get_attribute("aria-expanded") == "false"
     toggle.click()
@@ -167,7 +168,8 @@ def test_listing_states_order_and_ended_behind_a_button(visit: Visit):
 def test_activity_page_states_and_registration(visit: Visit):
     page = visit.go(f"{CID}/activities/jintian-xiawu/")
     assert page.locator(".kepu-when [data-kepu-state]").inner_text() == "今天"
-    assert page.locator("[data-kepu-register] a", has_text="去报名").is_visible(), "deadline today: still open"
+    register = page.locator("[data-kepu-register] a", has_text="去报名")
+    assert register.is_visible(), "deadline today: still open"
     page = visit.go(f"{CID}/activities/baoming-jiezhi/")
     reg = page.locator("[data-kepu-register]")
     assert reg.inner_text().strip() == "报名已截止"
@@ -244,7 +246,8 @@ def wgs2gcj(lat: float, lng: float) -> tuple[float, float]:
 
 def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
     return 2 * 6371000 * math.asin(math.sqrt(h))
 
 
@@ -256,7 +259,8 @@ def distance_words(m: float) -> str:
 
 def test_near_me_sorts_by_converted_distance_online_last(visit: Visit):
     me = wgs2gcj(HERE["latitude"], HERE["longitude"])
-    assert haversine(*me, HERE["latitude"], HERE["longitude"]) > 100, "the shift in 成都 is hundreds of metres"
+    shift = haversine(*me, HERE["latitude"], HERE["longitude"])
+    assert shift > 100, "the shift in 成都 is hundreds of metres"
     want = sorted(((haversine(*me, *v), s) for s, (_, _, v) in ACTIVITIES.items() if v and s != "yi-jieshu"))
     page = visit.go(f"{CID}/")
     button = page.get_by_role("button", name="离我最近", exact=True)
@@ -301,7 +305,8 @@ def test_home_today_weekend_soon(visit: Visit):
     weekend = [slug_of(li) for li in page.query_selector_all("[data-kepu-weekend] li.kepu-item")]
     assert weekend == ["zhouri-quantian", "mingtian-shangwu"]
     soon = [slug_of(li) for li in page.query_selector_all("[data-kepu-soon] li.kepu-item")]
-    assert soon == ["zhouri-quantian", "mingtian-shangwu", "xianshang-zhibo", "baoming-jiezhi", "xiazhou-sijiang"]
+    assert soon == ["zhouri-quantian", "mingtian-shangwu", "xianshang-zhibo", "baoming-jiezhi",
+                    "xiazhou-sijiang"]
     when = page.locator("[data-kepu-today] li.kepu-item .kepu-item__when").last.inner_text()
     assert when.startswith("2023年9月16日（星期六）")
     assert not page.locator("[data-kepu-none]").is_visible()
@@ -331,7 +336,8 @@ def test_home_says_when_nothing_is_upcoming(browser, fixture_url: str):
 def test_search_ranks_upcoming_then_ended_then_pages(visit: Visit):
     page = visit.go("search/?q=测试")
     page.wait_for_selector(".kepu-search__link")
-    links = page.eval_on_selector_all(".kepu-search__link", "els => els.map(e => [e.textContent, new URL(e.href).pathname])")
+    links = page.eval_on_selector_all(
+        ".kepu-search__link", "els => els.map(e => [e.textContent, new URL(e.href).pathname])")
     urls = [u.split(f"/{CID}/", 1)[1] for _, u in links]
     acts = [u for u in urls if u.startswith("activities/")]
     assert urls[: len(acts)] == acts, f"activities first: {urls}"
@@ -359,3 +365,30 @@ def test_chengdu_screenshots(browser, served_site: str):
         assert not v.errors, v.errors
     finally:
         v.close()
+
+
+# -- what the script adds stays accessible --------------------------------------------------------
+
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("path", [f"{CID}/", "", f"{CID}/activities/baoming-jiezhi/"])
+def test_script_parts_pass_axe_and_16px(visit: Visit, path: str):
+    page = visit.go(path)
+    if path == f"{CID}/":
+        page.get_by_role("button", name="离我最近", exact=True).click()
+        page.wait_for_selector("[data-kepu-distance]:visible")
+        page.get_by_role("button", name="显示已结束的活动（1 项）").click()
+    # the parts under test are there (so this fails without the script)
+    assert page.locator("[data-kepu-state]:not(:empty), .kepu-closed").first.is_visible()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: "tag",
+        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})""")
+    bad = [f"{v['id']}: {[n['target'] for n in v['nodes'][:5]]}" for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, bad
+    small = page.eval_on_selector_all(
+        ".kepu-state, .kepu-distance, .kepu-chip span, .kepu-closed, .kepu-ended-toggle, .kepu-near__note",
+        "els => els.filter(e => e.offsetParent !== null && e.textContent.trim())"
+        ".filter(e => parseFloat(getComputedStyle(e).fontSize) < 16).map(e => e.textContent)")
+    assert not small, f"text under 16px: {small}"

@@ -209,25 +209,13 @@
       return null;
     };
 
-    var section = function (key, parent) {
+    /* a day's section (key = YYYY-MM-DD, headed as the build does) or one headed by `title` */
+    var section = function (key, parent, title) {
       var sec = document.createElement("section");
-      sec.className = "kepu-day";
-      sec.setAttribute("data-date", key);
+      sec.className = "kepu-day" + (title ? " kepu-day--near" : "");
+      if (key) sec.setAttribute("data-date", key);
       var h = document.createElement("h2");
-      h.textContent = dateText(key);
-      var ul = document.createElement("ul");
-      ul.className = "kepu-items";
-      sec.appendChild(h);
-      sec.appendChild(ul);
-      parent.appendChild(sec);
-      return ul;
-    };
-
-    var heading = function (text, parent) {
-      var sec = document.createElement("section");
-      sec.className = "kepu-day kepu-day--near";
-      var h = document.createElement("h2");
-      h.textContent = text;
+      h.textContent = title || dateText(key);
       var ul = document.createElement("ul");
       ul.className = "kepu-items";
       sec.appendChild(h);
@@ -269,7 +257,7 @@
       upcomingBox.textContent = "";
       endedBox.textContent = "";
       if (byDistance) {
-        var ul = heading("按距离排列（近的在前）", upcomingBox);
+        var ul = section("", upcomingBox, "按距离排列（近的在前）");
         up.sort(function (a, b) { return far(a.it) - far(b.it) || a.s[0] - b.s[0]; })
           .forEach(function (e) { ul.appendChild(e.it.el); });
       } else {
@@ -282,7 +270,7 @@
       }
       /* ended entries: after the upcoming ones, collapsed, the most recent day first */
       if (byDistance) {
-        var ul2 = heading("已结束", endedBox);
+        var ul2 = section("", endedBox, "已结束");
         gone.sort(function (a, b) { return far(a) - far(b); }).forEach(function (it) { ul2.appendChild(it.el); });
       } else {
         byDay(gone.map(function (it) { return { it: it, at: it.sessions.length ? it.sessions[0][0] : 0 }; }),
@@ -326,7 +314,7 @@
           if (!span) return;
           var d = distance[it.index];
           span.hidden = !on || d === undefined;
-          span.textContent = d === undefined ? "" : distanceText(d);
+          span.textContent = d === undefined ? "" : "距离 " + distanceText(d);
         });
       };
       nearButton.addEventListener("click", function () {
