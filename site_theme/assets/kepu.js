@@ -229,12 +229,11 @@
       return d === undefined ? (it.el.dataset.mode === "online" ? 2e9 : 1e9) : d;
     };
 
-    /* entries grouped under days, days ascending (or newest first), in time order within a day */
-    var byDay = function (list, parent, keyOf, newestFirst) {
+    /* entries grouped under days, days ascending, in time order within a day */
+    var byDay = function (list, parent, keyOf) {
       var groups = {};
       list.forEach(function (e) { var k = keyOf(e); (groups[k] = groups[k] || []).push(e); });
       var keys = Object.keys(groups).sort();
-      if (newestFirst) keys.reverse();
       keys.forEach(function (k) {
         var ul = section(k, parent);
         groups[k].sort(function (a, b) { return a.at - b.at || a.it.index - b.it.index; });
@@ -266,15 +265,16 @@
           var key = dayKey(Math.max(e.s[0], r ? r[0] : now));
           e.at = Math.max(e.s[0], keyStart(key));  /* running and all-day entries first */
           return key;
-        }, false);
+        });
       }
-      /* ended entries: after the upcoming ones, collapsed, the most recent day first */
+      /* ended entries: after the upcoming ones, collapsed, in date order (a printed notice of
+         a past programme reads as built) */
       if (byDistance) {
         var ul2 = section("", endedBox, "已结束");
         gone.sort(function (a, b) { return far(a) - far(b); }).forEach(function (it) { ul2.appendChild(it.el); });
       } else {
         byDay(gone.map(function (it) { return { it: it, at: it.sessions.length ? it.sessions[0][0] : 0 }; }),
-          endedBox, function (e) { return dayKey(e.at); }, true);
+          endedBox, function (e) { return dayKey(e.at); });
       }
       endedToggle.setAttribute("data-n", gone.length);
       endedToggle.textContent = (endedBox.hidden ? "显示" : "收起") + "已结束的活动（" + gone.length + " 项）";
