@@ -33,6 +33,16 @@ def test_shard_hash_is_fnv1a():
     assert shard_of("a", 2**32 - 1) == 0xE40C292C % (2**32 - 1)
 
 
+def rank(ids: list[int], manifest: dict, today: str) -> list[int]:
+    """kepu-search.js rank(): upcoming activities soonest first, ended ones most recent first,
+    then campaign and district pages; "upcoming" = last session ends on or after ``today``."""
+    acts = manifest["activities"]
+    boundary = next((i for day, i in manifest["ends"] if day >= today), acts)
+    up = [i for i in ids if boundary <= i < acts]
+    ended = [i for i in ids if i < boundary][::-1]
+    return up + ended + [i for i in ids if i >= acts]
+
+
 class Reader:
     """The browser's reading of the index, in Python."""
 
@@ -44,7 +54,7 @@ class Reader:
         self.fetched.add(path)
         return json.loads(self.files[path])
 
-    def search(self, query: str, first: int = 20) -> list[list[str]]:
+    def search(self, query: str, first: int = 20, today: str = "9999-12-31") -> list[list[str]]:
         m = self.get("search/manifest.json")
         terms = [t for t in tokens(query) if t not in set(m["stop"])]
         lists = []
@@ -55,7 +65,7 @@ class Reader:
                 prev += int(gap, 36)
                 ids.append(prev)
             lists.append(ids)
-        hits = sorted(set.intersection(*map(set, lists))) if lists else []
+        hits = rank(sorted(set.intersection(*map(set, lists))) if lists else [], m, today)
         per = m["docsPerShard"]
         return [self.get(f"search/d/{i // per:x}.json")[i % per] for i in hits[:first]]
 
@@ -95,3 +105,29 @@ def test_sample_site_title_words_find_their_activity():
     hits = reader.search("讲解大赛")
     assert any("讲解大赛" in h[1] for h in hits)
     assert reader.search("不存在的词甲乙丙") == []
+
+
+def test_activities_rank_before_pages_upcoming_before_ended(tmp_path: Path):
+    """科普 on the sample site: activities first (still to come, soonest first, then ended, most
+    recent first), then campaign and district pages; a district with no activity is no result."""
+    site, _ = read_site(ROOT)
+    index = build_index(site)
+    manifest = json.loads(index["search/manifest.json"])
+    assert len(index["search/manifest.json"]) < 4_000, "the manifest is read before every search"
+    today = "2023-09-16"
+    hits = Reader(index).search("科普", first=10_000, today=today)
+    kinds = [h[5] if h[5] in ("campaign", "district") else "activity" for h in hits]
+    first_page = kinds.index("campaign") if "campaign" in kinds else len(kinds)
+    assert set(kinds[:first_page]) == {"activity"} and set(kinds[first_page:]) <= {"campaign", "district"}
+    acts = {f"{c.id}/activities/{a.slug}/": a for c in site.published() for a in c.activities}
+    from generator.outputs.text import sessions
+    ends = [sessions(acts[h[0]])[-1][1].date().isoformat() for h in hits[:first_page]]
+    split = next(i for i, e in enumerate(ends) if e < today)
+    assert split > 0, "no upcoming activity on 2023-09-16?"
+    assert ends[:split] == sorted(ends[:split]), "upcoming: soonest first"
+    assert all(e < today for e in ends[split:]) and ends[split:] == sorted(ends[split:], reverse=True)
+    used = {(c.id, a.district) for c in site.published() for a in c.activities}
+    districts = {h[0] for h in hits if h[5] == "district"}
+    empty = {f"{c.id}/{d}/" for c in site.published() for d in c.districts if (c.id, d) not in used}
+    assert empty and not districts & empty, "a district page with no activity is a result"
+    assert manifest["activities"] == len(acts)

@@ -16,10 +16,12 @@ import re
 import unicodedata
 from array import array
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ..model import Site
 from ..parallel import fork_map
 from .data import when_text
+from .text import sessions
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 DOCS_PER_SHARD = 200
@@ -82,18 +84,26 @@ class Doc:
     status: str
 
 
-def documents(site: Site) -> list[tuple[Doc, str, str]]:
-    """(doc, title, body text) in result order: campaigns newest first, then their districts and
-    activities by date, so the smallest ids are the most useful hits."""
-    out: list[tuple[Doc, str, str]] = []
+def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | int]]]:
+    """(doc, title, body text) in result order, and the breakpoints the reader splits them by.
+
+    Activities come first, sorted by the end of their last session; then campaigns (newest first)
+    and the district pages that list at least one activity. Which activities are still to come
+    depends on the visitor's day, not the build's: ``breaks`` holds [day, first id whose last
+    session ends on or after that day], so the reader puts upcoming ids ascending (soonest
+    first) and ended ones descending (most recent first) without downloading anything more."""
+    acts: list[tuple[datetime, Doc, str, str]] = []
+    pages: list[tuple[Doc, str, str]] = []
     for c in sorted(site.published(), key=lambda c: c.span.start, reverse=True):
         span = f"{c.period.start.month}月{c.period.start.day}日–{c.period.end.month}月{c.period.end.day}日"
         theme = c.theme.text if c.theme and c.theme.text else ""
-        out.append((Doc(f"{c.id}/", c.title, span, c.region, c.label, "campaign"),
-                    c.title, " ".join([c.region, theme, c.label])))
+        pages.append((Doc(f"{c.id}/", c.title, span, c.region, c.label, "campaign"),
+                      c.title, " ".join([c.region, theme, c.label])))
+        used = {a.district for a in c.activities}
         for d, name in c.districts.items():
-            out.append((Doc(f"{c.id}/{d}/", f"{name}活动安排", span, name, c.label, "district"),
-                        f"{name} {c.title}", ""))
+            if d in used:  # a page with nothing on it is no answer to a search
+                pages.append((Doc(f"{c.id}/{d}/", f"{name}活动安排", span, name, c.label, "district"),
+                              f"{name}活动安排 {c.title}", ""))
         for a in c.activities:
             cat = c.category_list.get(a.category)
             where = a.venue.name if a.venue else "线上"
@@ -105,8 +115,15 @@ def documents(site: Site) -> list[tuple[Doc, str, str]]:
             ])
             doc = Doc(f"{c.id}/activities/{a.slug}/", a.title, when_text(a),
                       f"{c.districts[a.district]} · {where}", c.label, a.status)
-            out.append((doc, a.title, body))
-    return out
+            acts.append((sessions(a)[-1][1], doc, a.title, body))
+    acts.sort(key=lambda t: (t[0], t[1].url))
+    breaks: list[list[str | int]] = []
+    for i, (end, *_) in enumerate(acts):
+        # the day the last session ends on (an end at midnight belongs to the day before)
+        day = (end - timedelta(minutes=1)).date().isoformat()
+        if not breaks or breaks[-1][0] < day:
+            breaks.append([day, i])
+    return [(d, t, b) for _, d, t, b in acts] + pages, breaks
 
 
 def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict[str, array]:
@@ -124,8 +141,9 @@ def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict
 
 def build_index(site: Site, *, parallel: bool = True) -> dict[str, bytes]:
     """Every search file, keyed by path under the site root (search/…)."""
-    docs = documents(site)
+    docs, breaks = documents(site)
     n = len(docs)
+    n_acts = sum(1 for d, _, _ in docs if d.status not in ("campaign", "district"))
     # Tokenising is per document, so large sites do it on every core, a block of documents per
     # task; blocks are merged in order, so every id list stays ascending.
     # one block per task fork_map makes (fewer dicts to merge); a pool only from 4,000 documents
@@ -168,6 +186,7 @@ def build_index(site: Site, *, parallel: bool = True) -> dict[str, bytes]:
         part = [[d.url, d.title, d.when, d.where, d.label, d.status] for d, _, _ in chunk]
         out[f"search/d/{k // DOCS_PER_SHARD:x}.json"] = dump(part)
     out["search/manifest.json"] = dump(
-        {"version": 1, "count": n, "shards": shards, "docsPerShard": DOCS_PER_SHARD, "stop": stop}
+        {"version": 2, "count": n, "shards": shards, "docsPerShard": DOCS_PER_SHARD, "stop": stop,
+         "activities": n_acts, "ends": breaks}
     )
     return out

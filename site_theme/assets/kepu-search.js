@@ -81,14 +81,17 @@
       var byShard = {};
       parts.forEach(function (p) { byShard[p[0]] = p[1]; });
       var list = box.querySelector(".kepu-search__list") || box.appendChild(el("ul", "kepu-search__list"));
-      var docs = slice.map(function (id) { return byShard[Math.floor(id / per)][id % per]; });
-      // within a page, titles holding the whole query come first (pairs may match apart)
+      // within a page and a group (upcoming, ended, pages), titles holding the whole query come
+      // first (pairs may match apart)
       var whole = query.normalize("NFKC").toLowerCase();
-      docs = docs.filter(function (d) { return d[1].toLowerCase().indexOf(whole) >= 0; })
-        .concat(docs.filter(function (d) { return d[1].toLowerCase().indexOf(whole) < 0; }));
-      docs.forEach(function (d) {
+      var docs = slice.map(function (id, k) {
+        var d = byShard[Math.floor(id / per)][id % per];
+        return { d: d, g: groupOf(id), k: k, miss: d[1].toLowerCase().indexOf(whole) < 0 ? 1 : 0 };
+      }).sort(function (a, b) { return a.g - b.g || a.miss - b.miss || a.k - b.k; });
+      docs.forEach(function (x) {
+        var d = x.d;
         var li = el("li", "kepu-search__item");
-        var a = el("a", "kepu-search__link", (d[5] === "cancelled" ? "【已取消】" : "") + d[1]);
+        var a = el("a", "kepu-search__link", (d[5] === "cancelled" ? "【已取消】" : x.g === 1 ? "【已结束】" : "") + d[1]);
         a.href = base + d[0];
         li.appendChild(a);
         li.appendChild(el("span", "kepu-search__meta", d[2] + " · " + d[3] + " · " + d[4]));
@@ -101,6 +104,24 @@
         box.appendChild(more);
       }
     });
+  }
+
+  /* Activities come first in the index, by the end of their last session; which of them are
+     over depends on the visitor's day: upcoming ones soonest first, then ended ones most recent
+     first, then campaign and district pages (generator/outputs/search.py, documents()). */
+  var today = (function () {
+    var d = new Date(), p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate());
+  })();
+  var groupOf = function () { return 0; };
+  function rank(ids, manifest) {
+    var acts = manifest.activities === undefined ? 0 : manifest.activities;
+    var boundary = acts;
+    (manifest.ends || []).some(function (b) { if (b[0] >= today) { boundary = b[1]; return true; } return false; });
+    groupOf = function (id) { return id >= acts ? 2 : id >= boundary ? 0 : 1; };
+    var up = [], gone = [], pages = [];
+    ids.forEach(function (id) { [up, gone, pages][groupOf(id)].push(id); });
+    return up.concat(gone.reverse(), pages);
   }
 
   function search(query) {
@@ -118,8 +139,7 @@
         });
       })).then(function (lists) {
         lists.sort(function (a, b) { return a.length - b.length; });
-        var ids = lists.reduce(intersect);
-        show(query, ids, manifest, 0);
+        show(query, rank(lists.reduce(intersect), manifest), manifest, 0);
       });
     }).catch(function () { say("搜索暂时不能使用，请稍后再试。"); });
   }
