@@ -108,6 +108,8 @@ def _check_archive(path: Path) -> None:
             members = zf.infolist()
             if len(members) > MAX_PARTS:
                 raise SheetError(f"文件里有 {len(members)} 个部件，超过 {MAX_PARTS} 个：不像是 Excel 表格")
+            if "[Content_Types].xml" not in {m.filename for m in members}:  # every OOXML package has it
+                raise SheetError(f"这个压缩文件里没有 Excel 工作簿：{SAVE_AS}")
             total = 0
             for m in members:
                 total += m.file_size
@@ -153,6 +155,8 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> list[Table]:
     except xml_errors as err:
         raise _bad_xml(err) from None
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as err:
+        if isinstance(err.__cause__, xml_errors):  # openpyxl wraps what the XML parser raised
+            raise _bad_xml(err.__cause__) from None
         raise SheetError(f"无法打开这个 Excel 文件（{err}）：请确认是 .xlsx 格式、没有设置密码") from None
     try:
         sheets = wb.worksheets
@@ -182,16 +186,13 @@ def _read_xlsx(path: Path, shown: str, sheet: str | None) -> list[Table]:
 def _sheet_table(ws: Any, shown: str, hidden: bool) -> Table:
     table = Table(shown, ws.title, [], hidden)
     ws.reset_dimensions()  # WPS and some exporters record a wrong sheet size; read every row
-    # max_col pads every row to one width (cheap, trimmed below) instead of to its last cell, which a
-    # hostile sheet can put in column XFD; the count stops before a sheet of a million rows is read
-    for i, r in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLS + 1), 1):
+    # a row is as wide as its last cell, so one far right is refused before many rows are read
+    for i, r in enumerate(ws.iter_rows(values_only=True), 1):
         if i > MAX_ROWS:
             raise _too_many_rows()
-        if r[MAX_COLS] is not None:
+        if len(r) > MAX_COLS:
             raise _too_many_cols(i)
-        cells = list(r[:MAX_COLS])
-        while cells and cells[-1] is None:
-            cells.pop()
+        cells = list(r)
         table.rows.append((i, _clean(i, cells, table.removed)))
     return table
 
