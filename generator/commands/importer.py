@@ -359,6 +359,10 @@ class Importer:
             row = reader.read(number, cells)
             if row is None:
                 continue
+            for col in columns:
+                if codes := table.removed.get((number, col.index)):
+                    row.warnings.append(f"{col.label}：删除了看不见的控制字符 {codes}"
+                                        "（多半来自复制粘贴，请核对这一格的内容）")
             notes += [Note(number, "warning", w) for w in row.warnings]
             target = None if row.errors else self.target(row)
             if not row.errors and target is None and row.slug in self.taken:
@@ -601,13 +605,8 @@ def run_import(root: Path, file: Path, shown: str, cid: str, *, maps: Iterable[s
         if found is None:
             raise SheetError(f"--district {district}：没有这个辖区{suggest(district, list(c.districts))}")
         district = found
-    tables = read_tables(file, shown)
-    if sheet is not None:
-        names = [t.sheet or "" for t in tables]
-        chosen = [t for t in tables if t.sheet == sheet]
-        if not chosen:
-            raise SheetError(f"没有工作表“{sheet}”{suggest(sheet, names)}")
-        tables = chosen
+    tables = read_tables(file, shown, sheet)
+    hidden = [t.sheet for t in tables if t.hidden and not t.rows]
     found_header = [(t, h) for t in tables if (h := find_header(t, mapping))]
     if not found_header:
         known = "、".join(names[0] for _, names in ALIASES[:12])
@@ -627,6 +626,9 @@ def run_import(root: Path, file: Path, shown: str, cid: str, *, maps: Iterable[s
     if unknown:
         res.notes.insert(0, Note(0, "info", "这些列没有导入：" + "、".join(unknown)
                                  + "（需要时用 --map 列名=字段 指定）"))
+    if hidden:
+        res.notes.insert(0, Note(0, "info", f"隐藏的工作表 {'、'.join(map(str, hidden))} 没有读取"
+                                 "（需要时用 --sheet 指定）"))
     others = [t.sheet for t, _ in found_header[1:] if t.sheet]
     if others and sheet is None:
         res.notes.insert(0, Note(0, "info", f"只导入了工作表“{table.sheet}”；"

@@ -431,7 +431,8 @@ def add_commands(add: Add) -> None:
     p.add_argument("--campaign", metavar="ID", help="专题编号，如 2022-changzhou-kepuri（必填）")
     p.add_argument("--map", action="append", default=[], metavar="列名=字段",
                    help="指定列对应的字段，可写多次")
-    p.add_argument("--sheet", metavar="NAME", help="工作表名称（默认：第一个有表头的工作表）")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="工作表名称（默认：第一个有表头的可见工作表；隐藏的工作表只在这里指定时导入）")
     p.add_argument("--dry-run", action="store_true", help="只显示会写入、更新和跳过什么，不写文件")
     p.add_argument("--update", action="store_true", help="已有的活动文件，用表格里有的列更新（其他字段保留）")
     p.add_argument("--district", metavar="D", help="表格没有“所属区县”列时，全部放进这个辖区")

@@ -185,8 +185,14 @@ def ordered(data: dict[str, Any], cls: Any = Activity) -> dict[str, Any]:
     return out
 
 
+def _comment(text: str) -> str:
+    """One comment line whatever the text (a file name may hold a line break): every character YAML
+    reads as a line break, or that is a control character, becomes a space."""
+    return "# " + "".join(c if _printable(c) else " " for c in text)
+
+
 def dump(data: dict[str, Any], comments: Iterable[str] = ()) -> str:
-    lines = [f"# {c}" for c in comments]
+    lines = [_comment(c) for c in comments]
     for key, v in data.items():
         _emit(key, v, 0, lines)
     text = "\n".join(lines) + "\n"
