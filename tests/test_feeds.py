@@ -36,6 +36,7 @@ from generator.history import History, read_history
 from generator.model import Site
 from generator.outputs import feeds, urls
 from generator.outputs.feeds import changes_feed, iter_feeds, subscribe_links
+from generator.outputs.geo import wgs84
 from generator.validate import read_site
 
 TESTS = Path(__file__).resolve().parent
@@ -278,7 +279,9 @@ def test_calendar_properties(fixture_build: Build) -> None:
     cal = Calendar.from_ical(fixture_build.ics[f"{CID}/dongqu/calendar.ics"])
     name = "2023年样例市“全国科普日”活动 · 东区"
     assert cal["NAME"] == name and cal["X-WR-CALNAME"] == name
-    assert cal["METHOD"] == "PUBLISH" and cal["VERSION"] == "2.0" and cal["CALSCALE"] == "GREGORIAN"
+    assert cal["VERSION"] == "2.0" and cal["CALSCALE"] == "GREGORIAN"
+    # no METHOD: a feed is no iTIP message, and PUBLISH would need an ORGANIZER (see feeds._HEAD)
+    assert "METHOD" not in cal
     assert "东区" in cal["X-WR-CALDESC"] and LABEL in cal["X-WR-CALDESC"]
     assert cal["X-WR-TIMEZONE"] == "Asia/Shanghai"
     assert cal["X-PUBLISHED-TTL"] == "PT6H"
@@ -487,7 +490,8 @@ def test_description_location_categories(fixture_build: Build) -> None:
         assert part in desc, part
     assert "**" not in desc
     assert ev["LOCATION"] == "样例科技馆报告厅，样例市东区科技路1号"
-    assert (ev["GEO"].latitude, ev["GEO"].longitude) == (31.2304, 121.4737)
+    # GEO is WGS-84: the YAML's GCJ-02 point (31.2304, 121.4737) moved back by the inverse transform
+    assert (ev["GEO"].latitude, ev["GEO"].longitude) == wgs84(31.2304, 121.4737) == (31.232329, 121.469162)
     assert ev.categories == [LABEL, "主场活动", "青少年", "老年人"]
     online = event(fixture_build, "wangluo-jingsai")
     assert online["LOCATION"] == "https://dati.example.cn/yangli/2023" and "GEO" not in online
