@@ -32,7 +32,7 @@ from ical_reference import reference_bytes, reference_header
 from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
-from generator.history import History, read_history
+from generator.history import History, history_problem, read_history
 from generator.model import Site
 from generator.outputs import feeds, urls
 from generator.outputs.feeds import changes_feed, iter_feeds, subscribe_links
@@ -578,6 +578,144 @@ def test_one_change_changes_one_event(tmp_path: Path) -> None:
     block = vevents(dirty.ics[f"{CID}/calendar.ics"])[changed]
     assert prop_line(block, "SEQUENCE") == "SEQUENCE:2"
     assert prop_line(block, "LAST-MODIFIED") == "LAST-MODIFIED:20230906T120000Z"
+
+
+def _changed_events(before: Build, after: Build) -> set[str]:
+    """UIDs whose VEVENT bytes differ in any feed (the same UIDs in the same feeds otherwise)."""
+    assert set(after.ics) == set(before.ics)
+    changed: set[str] = set()
+    for key in before.ics:
+        old, new = vevents(before.ics[key]), vevents(after.ics[key])
+        assert set(old) == set(new), key
+        changed |= {u for u in old if old[u] != new[u]}
+    return changed
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_campaign_text_change_bumps_exactly_its_events(tmp_path: Path) -> None:
+    """A campaign.yml edit changes the events that show the edited text, and only those: one
+    more SEQUENCE, LAST-MODIFIED at that commit; other edits of campaign.yml change no event."""
+    repo = make_repo(tmp_path / "repo")
+    cfile = repo / f"campaigns/{CID}/campaign.yml"
+    first = build(repo)
+
+    # the theme is shown by the calendars' descriptions, not by any event
+    _edit(cfile, "，助力科技自立自强", "")
+    git(repo, "commit", "-q", "-am", "主题", when=T3)
+    themed = build(repo)
+    assert themed.ics[f"{CID}/calendar.ics"] != first.ics[f"{CID}/calendar.ics"]
+    assert _changed_events(first, themed) == set()
+
+    t4 = "2023-09-06T08:00:00+08:00"
+    _edit(cfile, "gaoxiao: 高校联合行动", "gaoxiao: 高校科普行动")
+    git(repo, "commit", "-q", "-am", "类别改名", when=t4)
+    renamed = build(repo)
+    gaoxiao = {uid("kaifangri"), uid("zhoumo-shiyan")}
+    assert _changed_events(themed, renamed) == gaoxiao
+    whole = vevents(renamed.ics[f"{CID}/calendar.ics"])
+    before = vevents(themed.ics[f"{CID}/calendar.ics"])
+    for u in gaoxiao:
+        seq = int(prop_line(before[u], "SEQUENCE").split(":")[1])
+        assert prop_line(whole[u], "SEQUENCE") == f"SEQUENCE:{seq + 1}"
+        assert prop_line(whole[u], "LAST-MODIFIED") == "LAST-MODIFIED:20230906T000000Z"
+        assert "高校科普行动" in prop_line(whole[u], "CATEGORIES")
+    assert prop_line(whole[uid("kaifangri")], "SEQUENCE") == "SEQUENCE:2"  # its file changed once too
+    assert build(repo).ics == renamed.ics  # still byte-identical on rebuild
+
+    # a district's name is in the changes feed's summaries: its events move, with their entry ids
+    t5 = "2023-09-07T08:00:00+08:00"
+    _edit(cfile, "xiqu: 西区", "xiqu: 西城区")
+    git(repo, "commit", "-q", "-am", "辖区改名", when=t5)
+    district = build(repo)
+    xiqu = {uid(s) for s in ("kepu-zhan", "bowuguan-daolan", "zhoumo-shiyan", "quxiao", "yanqi")}
+    assert _changed_events(renamed, district) == xiqu
+    atom = ET.fromstring(district.xml[f"{CID}/changes.xml"])
+    ids = {e.findtext(f"{A}id").split("/")[-2]: e.findtext(f"{A}id") for e in atom.findall(f"{A}entry")}
+    assert ids["zhoumo-shiyan"].endswith("/2") and ids["kepu-zhan"].endswith("/1")
+    assert ids["qidong-yishi"].endswith("/0")
+
+    # an activity added after a rename shows the new name from its first version: SEQUENCE:0
+    new = repo / f"campaigns/{CID}/activities/xiqu/xin-huodong.yml"
+    new.write_text(KAIFANGRI_V1.replace("样例大学实验室开放日", "新活动"), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "新活动", when="2023-09-08T08:00:00+08:00")
+    _edit(cfile, "zaixian: 在线活动", "zaixian: 线上活动")
+    git(repo, "commit", "-q", "-am", "无关类别改名", when="2023-09-09T08:00:00+08:00")
+    added = vevents(build(repo).ics[f"{CID}/calendar.ics"])[uid("xin-huodong")]
+    assert prop_line(added, "SEQUENCE") == "SEQUENCE:0"
+
+    # an uncommitted campaign.yml edit (a preview) is one more revision, dated by its mtime
+    _edit(cfile, "qiye: 企业联合行动", "qiye: 企业行动")
+    stamp = datetime(2023, 9, 10, 12, 0, tzinfo=UTC).timestamp()
+    os.utime(cfile, (stamp, stamp))
+    preview = vevents(build(repo).ics[f"{CID}/calendar.ics"])
+    assert prop_line(preview[uid("kepu-zhan")], "SEQUENCE") == "SEQUENCE:2"
+    assert prop_line(preview[uid("kepu-zhan")], "LAST-MODIFIED") == "LAST-MODIFIED:20230910T120000Z"
+    assert prop_line(preview[uid("qidong-yishi")], "SEQUENCE") == "SEQUENCE:0"
+
+
+def test_brand_label_change_bumps_the_brands_events(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    first = build(repo)
+    _edit(repo / "campaigns/brands.yml", "{year}年全国科普日活动", "{year}年全国科普日主题活动")
+    git(repo, "commit", "-q", "-am", "品牌标签", when=T3)
+    after = build(repo)
+    assert _changed_events(first, after) == set(vevents(first.ics[f"{CID}/calendar.ics"]))
+    for block in vevents(after.ics[f"{CID}/calendar.ics"]).values():
+        assert prop_line(block, "LAST-MODIFIED") == "LAST-MODIFIED:20230905T103000Z"
+
+
+def test_shallow_clone_warns_and_fails_in_ci(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    assert read_history(clone).shallow and not read_history(repo).shallow
+    assert history_problem(repo, {"CI": "true"}) is None
+    fatal, message = history_problem(clone, {"CI": "true"})
+    assert fatal and "fetch-depth: 0" in message and "浅克隆" in message
+    assert history_problem(clone, {}) == (False, message)
+    assert history_problem(clone, {"CI": "false"}) == (False, message)
+    # what the shallow history gets wrong: every event looks new as of the one commit there is
+    assert "SEQUENCE:1" in unfold(build(repo).ics[f"{CID}/activities/kaifangri.ics"])
+    assert "SEQUENCE:1" not in unfold(build(clone).ics[f"{CID}/activities/kaifangri.ics"])
+
+
+def test_shallow_clone_site_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog, capsys) -> None:
+    """Through the MkDocs plugin: a warning naming fetch-depth: 0, and no site when CI=true."""
+    from site_fixtures import copy_repo
+
+    from generator.commands.cli import build_site
+
+    repo = copy_repo(tmp_path / "repo", ["2021-changzhou-kejizhou"])
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "add", "-A")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "commit", "-q", "-m", "1")
+    (repo / "README.md").write_text("second commit\n", encoding="utf-8")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "add", "-A")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "commit", "-q", "-m", "2")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+
+    monkeypatch.setenv("CI", "true")
+    assert build_site(clone, tmp_path / "ci-site", quiet=True) is False
+    said = capsys.readouterr().err + caplog.text
+    assert "fetch-depth: 0" in said and "浅克隆" in said, said
+    assert not (tmp_path / "ci-site").exists()
+
+    caplog.clear()
+    monkeypatch.delenv("CI")
+    assert build_site(clone, tmp_path / "site", quiet=True)
+    said = capsys.readouterr().err + caplog.text
+    assert "fetch-depth: 0" in said, said
+    assert (tmp_path / "site" / "calendar.ics").exists()
+    caplog.clear()
+    assert build_site(repo, tmp_path / "full", quiet=True)  # full history: nothing said
+    assert "fetch-depth" not in capsys.readouterr().err + caplog.text
 
 
 def test_history_follows_renames_and_ignores_pure_moves(tmp_path: Path) -> None:
