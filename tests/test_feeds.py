@@ -213,7 +213,7 @@ def all_ics(builds: dict[str, Build]) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def icaljs(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def icaljs(ics_files: tuple[Path, list[str]]) -> dict[str, dict]:
     """Every feed as Mozilla ical.js sees it (one node run for all files)."""
     node = shutil.which("node")
     if node is None:
@@ -224,14 +224,56 @@ def icaljs(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) 
             pytest.skip("npm is not installed")
         subprocess.run([npm, "ci", "--prefix", str(JS), "--no-audit", "--no-fund"], check=True,
                        capture_output=True)
-    out = tmp_path_factory.mktemp("icaljs")
+    out, files = ics_files
+    done = subprocess.run([node, str(JS / "parse.mjs"), *files], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    parsed = json.loads(done.stdout)
+    return {str(Path(f).relative_to(out)): parsed[f] for f in files}
+
+
+@pytest.fixture(scope="session")
+def ics_files(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Every feed written out once, for the node parsers."""
+    out = tmp_path_factory.mktemp("ics")
     files = []
     for key, data in all_ics.items():
         f = out / key
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(data)
         files.append(str(f))
-    done = subprocess.run([node, str(JS / "parse.mjs"), *files], capture_output=True, text=True)
+    return out, files
+
+
+# node-ical (a third parser, with its own RRULE engine, rrule-temporal): every event of a file as
+# {uid: {sequence, status, transparency, geo, sessions: [[allDay, startISO, endISO], …]}}
+NODE_ICAL = """
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+const ical = createRequire(process.argv[1] + "/")("node-ical");
+const out = {};
+for (const file of process.argv.slice(2)) {
+  const events = {};
+  for (const ev of Object.values(ical.sync.parseICS(readFileSync(file, "utf8")))) {
+    if (ev.type !== "VEVENT") continue;
+    const all = ical.expandRecurringEvent(ev, {from: new Date("2000-01-01"), to: new Date("2100-01-01")});
+    events[ev.uid] = {sequence: ev.sequence, status: ev.status, transparency: ev.transparency ?? null,
+                      geo: ev.geo ?? null,
+                      sessions: all.map((i) => [i.isFullDay, i.start.toISOString(), i.end.toISOString()])};
+  }
+  out[file] = events;
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="session")
+def nodeical(ics_files: tuple[Path, list[str]]) -> dict[str, dict]:
+    node = shutil.which("node")
+    if node is None or not (JS / "node_modules" / "node-ical").exists():
+        pytest.skip("node or node-ical is not installed (npm ci --prefix tests/js)")
+    out, files = ics_files
+    done = subprocess.run([node, "--input-type=module", "-e", NODE_ICAL, str(JS), *files],
+                          capture_output=True, text=True, env={**os.environ, "TZ": "UTC"})  # dates in UTC
     assert done.returncode == 0, done.stderr
     parsed = json.loads(done.stdout)
     return {str(Path(f).relative_to(out)): parsed[f] for f in files}
@@ -321,6 +363,35 @@ def test_every_feed_parses_in_icalendar(all_ics: dict[str, bytes], builds: dict[
             assert label in ev.categories
             assert ev["DTSTAMP"].dt == ev["LAST-MODIFIED"].dt
             assert str(ev["URL"]) == f"{BASE}{cid}/activities/{slug}/"
+
+
+def test_every_feed_in_node_ical_session_by_session(nodeical: dict[str, dict], all_ics: dict[str, bytes],
+                                                    builds: dict[str, Build]) -> None:
+    """A third, independent reader: every event of every feed expands to exactly the activity's
+    sessions (text.sessions, what the pages and open data list), with its SEQUENCE, STATUS,
+    TRANSP and WGS-84 GEO."""
+    from generator.outputs.text import sessions
+
+    acts = {f"{a.slug}.{c.id}@kepu.example.cn": (a, b.history) for b in builds.values()
+            for c in b.site.published() for a in c.activities}
+    status = {"cancelled": "CANCELLED", "postponed": "TENTATIVE"}
+    checked = 0
+    for key, events in nodeical.items():
+        assert set(events) == set(vevents(all_ics[key])), key
+        for u, ev in events.items():
+            a, history = acts[u]
+            want = [[a.all_day, *(t.date().isoformat() if a.all_day else t.astimezone(UTC).isoformat()
+                                  for t in pair)] for pair in sessions(a)]
+            got = [[full, *(t[:10] if full else datetime.fromisoformat(t).isoformat() for t in (s, e))]
+                   for full, s, e in ev["sessions"]]
+            assert got == want, (key, u)
+            assert int(ev["sequence"]) == feeds.revision(history, a)[0], (key, u)
+            assert ev["status"] == status.get(a.status, "TENTATIVE" if a.tentative else "CONFIRMED")
+            assert (ev["transparency"] == "TRANSPARENT") == (a.all_day or a.status == "cancelled")
+            if a.venue and a.venue.lat is not None:
+                assert (ev["geo"]["lat"], ev["geo"]["lon"]) == wgs84(a.venue.lat, a.venue.lng), (key, u)
+            checked += 1
+    assert checked > 100
 
 
 def test_lines_crlf_folded_at_75_octets(all_ics: dict[str, bytes]) -> None:
