@@ -4,15 +4,28 @@ Feeds must change only when an activity changes (SPEC "Feeds"), so nothing here 
 clock: a committed file's revision is its number of content-changing commits and the time of the
 last one. The whole history comes from ONE ``git log`` over ``campaigns/`` (plus one
 ``git status`` for previews) — a call per file would take hours on 200,000 files.
+
+An event also shows text from campaign.yml (its category and district names, the brand label,
+audience names, the time zone) and from brands.yml (the label template). A commit that changes
+what one event shows is one more revision of that event, and of no other: the versions of those
+two files come from a second ``git log`` limited to them and one ``git cat-file --batch``, and
+each event compares what it shows in consecutive versions (``Shown``).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import DEFAULT_AUDIENCES
 
 # Variables a git hook (or a parent git command) exports; left in place they would point git at
 # another repository or index than the one holding ``root``.
@@ -34,6 +47,47 @@ class FileHistory:
     last: datetime  # … and of the last
 
 
+@dataclass(frozen=True)
+class Shown:
+    """Which parts of its campaign's files an activity's event shows (the keys it looks up)."""
+
+    category: str
+    district: str
+    audiences: tuple[str, ...]
+
+    def text(self, campaign: dict[str, Any], brands: dict[str, Any]) -> tuple[Any, ...]:
+        """What the event shows from one version of campaign.yml and brands.yml (raw YAML)."""
+        brand = campaign.get("brand")
+        info = brands.get(brand) if isinstance(brand, str) else None
+        template = info.get("label") if isinstance(info, dict) else None
+        audiences = campaign.get("audiences") or DEFAULT_AUDIENCES
+        names = audiences if isinstance(audiences, dict) else {}
+        districts = campaign.get("districts")
+        return (
+            brand, template, campaign.get("year"), campaign.get("edition"),  # the brand label
+            campaign.get("timezone", "Asia/Shanghai"),
+            _category_name(campaign.get("categories"), self.category),
+            districts.get(self.district) if isinstance(districts, dict) else None,
+            tuple(names.get(x, x) for x in self.audiences),
+        )
+
+
+def _category_name(categories: Any, slug: str) -> Any:
+    if not isinstance(categories, dict):
+        return None
+    for key, spec in categories.items():
+        if key == slug:
+            return spec.get("name") if isinstance(spec, dict) else spec
+        children = spec.get("children") if isinstance(spec, dict) else None
+        if isinstance(children, dict) and slug in children:
+            return children[slug]
+    return None
+
+
+# One version of a campaign's settings: (committer time, campaign.yml, brands.yml), oldest first.
+Version = tuple[datetime, dict[str, Any], dict[str, Any]]
+
+
 @dataclass
 class History:
     """Per-file revisions under ``root``; empty outside a git repository or without git."""
@@ -42,8 +96,11 @@ class History:
     files: dict[str, FileHistory] = field(default_factory=dict)  # key: posix path relative to root
     dirty: frozenset[str] = frozenset()  # modified or untracked in the working copy
     shallow: bool = False  # a shallow clone: every file looks added in the oldest commit we have
+    # campaign folder ("campaigns/<id>") → its versions of campaign.yml with brands.yml
+    versions: dict[str, list[Version]] = field(default_factory=dict)
 
     _dirs: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    _bumps: dict[tuple[str, Shown], list[datetime]] = field(default_factory=dict, repr=False, compare=False)
 
     def key(self, path: str | os.PathLike[str]) -> str:
         """``path`` as absolute, or relative to the cwd (as ``Activity.pos.path`` is) → our key."""
@@ -61,20 +118,42 @@ class History:
     def get(self, path: str | os.PathLike[str]) -> FileHistory | None:
         return self.files.get(self.key(path))
 
-    def revision(self, path: str | os.PathLike[str]) -> tuple[int, datetime]:
+    def revision(self, path: str | os.PathLike[str], shown: Shown | None = None) -> tuple[int, datetime]:
         """(SEQUENCE, LAST-MODIFIED in UTC) for an activity file.
 
         SEQUENCE is 0 for a file as first committed and grows by one per content change (RFC 5545:
         "starts at 0 … incremented each time the organizer makes a significant revision").
         Uncommitted edits (a preview) count as one more revision, dated by the file's mtime; a
-        file git does not know at all gets 0 and its mtime.
+        file git does not know at all gets 0 and its mtime. With ``shown``, each later change of
+        what the event shows from campaign.yml or brands.yml counts as one more revision.
         """
         key = self.key(path)
         known = self.files.get(key)
         if known is not None and key not in self.dirty:
-            return known.commits - 1, known.last
-        commits = known.commits if known is not None else 0
-        return commits, _mtime(Path(self.root, key))
+            seq, last = known.commits - 1, known.last
+        else:
+            seq, last = (known.commits if known is not None else 0), _mtime(Path(self.root, key))
+        if known is None or shown is None:
+            return seq, last  # a new file shows the campaign as it is now: nothing to count
+        bumps = self.bumps(key.split("/activities/", 1)[0], shown)
+        # changes after the activity's first commit; one in the same commit is its first text
+        later = len(bumps) - bisect.bisect_right(bumps, known.first)
+        return (seq + later, max(last, bumps[-1])) if later else (seq, last)
+
+    def bumps(self, folder: str, shown: Shown) -> list[datetime]:
+        """Times, sorted, of the versions of ``folder``'s campaign where what ``shown`` shows
+        differs from the version before. Kept per (campaign, Shown): few distinct ones exist."""
+        memo = (folder, shown)
+        found = self._bumps.get(memo)
+        if found is None:
+            found, before = [], None
+            for when, campaign, brands in self.versions.get(folder, []):
+                now = shown.text(campaign, brands)
+                if before is not None and now != before:
+                    found.append(when)
+                before = now
+            self._bumps[memo] = found
+        return found
 
 
 def _mtime(path: Path) -> datetime:
@@ -113,7 +192,109 @@ def read_history(root: Path) -> History:
     files = _parse_log(log) if log else {}
     status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "campaigns")
     dirty = _parse_status(status or b"", prefix)
-    return History(root=root, files=files, dirty=frozenset(dirty), shallow=shallow)
+    versions = _settings_versions(root, dirty)
+    return History(root=root, files=files, dirty=frozenset(dirty), shallow=shallow, versions=versions)
+
+
+BRANDS = "campaigns/brands.yml"
+
+
+def _settings_versions(root: Path, dirty: set[str]) -> dict[str, list[Version]]:
+    """Every committed version of each campaign.yml, paired with brands.yml as it was then (a
+    version for each commit that changed either), plus the working copy's where it differs.
+
+    Only the commits touching these files are read (``git log`` limited to them), and their
+    contents in one ``git cat-file --batch``; a version that is not a YAML mapping is skipped.
+    """
+    log = _git(root, "log", "-z", "--no-color", "--reverse", "--topo-order", "--raw", "--no-abbrev",
+               "--no-renames", "--relative", "--format=%x01%ct", "--",
+               "campaigns/*/campaign.yml", BRANDS)
+    commits: list[tuple[datetime, dict[str, str]]] = []  # oldest first: (time, path → blob)
+    tokens = (log or b"").split(b"\0")
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i].lstrip(b"\n")
+        i += 1
+        if tok[:1] == b"\x01":
+            commits.append((datetime.fromtimestamp(int(tok[1:]), UTC), {}))
+        elif tok[:1] == b":" and commits:
+            path = os.fsdecode(tokens[i])
+            i += 1
+            if path == BRANDS or path.count("/") == 2:  # campaigns/<id>/campaign.yml
+                commits[-1][1][path] = tok.split()[3].decode()  # the blob after the change
+    blobs = _cat_files(root, {b for _, changed in commits for b in changed.values()})
+    versions: dict[str, list[Version]] = {}
+    state: dict[str, dict[str, Any]] = {}
+
+    def add(when: datetime, changed: set[str]) -> None:
+        for path in sorted(p for p in state if p != BRANDS):
+            if path in changed or BRANDS in changed:
+                versions.setdefault(path.rsplit("/", 1)[0], []).append(
+                    (when, state[path], state.get(BRANDS, {})))
+
+    for when, changed in commits:
+        for path, blob in changed.items():
+            data = blobs.get(blob)
+            if isinstance(data, dict):
+                state[path] = data
+            elif path in state and blob.strip("0") == "":
+                del state[path]  # deleted
+        add(when, set(changed))
+    edited = {p for p in dirty if p == BRANDS or (p.endswith("/campaign.yml") and p.count("/") == 2)}
+    if edited:  # a preview: the working copy is one more version, dated by its mtime
+        for path in sorted(edited):
+            data = _load(Path(root, path).read_bytes()) if Path(root, path).is_file() else None
+            if isinstance(data, dict):
+                state[path] = data
+        add(max(_mtime(Path(root, p)) for p in edited), edited)
+    return versions
+
+
+def _load(data: bytes) -> Any:
+    try:
+        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, ValueError):
+        return None  # an old broken version: validation reported it then
+
+
+def _cat_files(root: Path, blobs: set[str]) -> dict[str, Any]:
+    """The given blobs, parsed as YAML, through one ``git cat-file --batch``."""
+    if not blobs:
+        return {}
+    order = sorted(blobs)
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
+    try:
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=root, env=env, capture_output=True,
+                              input="".join(b + "\n" for b in order).encode(), check=False)
+    except OSError:
+        return {}
+    out, pos, parsed = done.stdout, 0, {}
+    for blob in order:
+        end = out.index(b"\n", pos)
+        head = out[pos:end].split()
+        pos = end + 1
+        if len(head) != 3 or head[1] != b"blob":  # "<id> missing"
+            continue
+        size = int(head[2])
+        parsed[blob] = _load(out[pos:pos + size])
+        pos += size + 1
+    return parsed
+
+
+SHALLOW = (
+    "这是浅克隆（shallow clone）的仓库，git 历史不完整：日历订阅的 SEQUENCE、LAST-MODIFIED 和"
+    "“活动变动”订阅（changes.xml）会算错，订阅者的日历可能不更新。请在工作流的 actions/checkout 中设置 "
+    "`fetch-depth: 0`（或运行 git fetch --unshallow）后重新生成。"
+)
+
+
+def history_problem(root: Path, env: Mapping[str, str] = os.environ) -> tuple[bool, str] | None:
+    """(fatal, message) when ``root`` is in a shallow clone, else None: fatal in CI
+    (``CI=true``, as GitHub Actions and most CI services set), a warning elsewhere."""
+    out = _git(Path(root), "rev-parse", "--is-shallow-repository")
+    if out is None or out.strip() != b"true":
+        return None
+    return env.get("CI", "").lower() == "true", SHALLOW
 
 
 def _parse_log(out: bytes) -> dict[str, FileHistory]:

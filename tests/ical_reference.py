@@ -23,8 +23,10 @@ from generator.outputs.feeds import (
     _line,
     _status,
     _venue,
+    revision,
     to_ical,
 )
+from generator.outputs.geo import wgs84
 
 
 def _times(a: Activity, tz: ZoneInfo, ev: Event) -> None:
@@ -71,7 +73,7 @@ def reference_vevent(a: Activity, ctx: _Context) -> Event:
     c = a.campaign
     tz = ctx.zone(c.timezone)
     page = ctx.page(a)
-    seq, modified = ctx.history.revision(a.pos.path)
+    seq, modified = revision(ctx.history, a)
     known = ctx.history.get(a.pos.path)
     status, prefix = _status(a)
     ev = Event()
@@ -89,7 +91,7 @@ def reference_vevent(a: Activity, ctx: _Context) -> Event:
     if a.venue:
         ev.add("location", _venue(a))
         if a.venue.lat is not None and a.venue.lng is not None:
-            ev.add("geo", (a.venue.lat, a.venue.lng))
+            ev.add("geo", wgs84(a.venue.lat, a.venue.lng))  # GEO is WGS-84; the YAML GCJ-02
     elif a.online:
         ev.add("location", a.online.url)
     ev.add("url", vUri(page))
@@ -97,8 +99,8 @@ def reference_vevent(a: Activity, ctx: _Context) -> Event:
     names = [c.audiences.get(x, x) for x in a.audiences]
     ev.add("categories", _dedupe([c.label, cat.name if cat else a.category, *names]))
     ev.add("description", _description(a, page))
-    if a.all_day:
-        ev.add("transp", "TRANSPARENT")  # a week-long exhibition must not block the day as busy
+    if a.all_day or a.status == "cancelled":
+        ev.add("transp", "TRANSPARENT")  # not busy: an exhibition's whole days, a cancelled event
     return ev
 
 

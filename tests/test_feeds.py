@@ -32,10 +32,11 @@ from ical_reference import reference_bytes, reference_header
 from icalendar import Calendar, Event
 from icalendar.parser.string import _foldline
 
-from generator.history import History, read_history
+from generator.history import History, history_problem, read_history
 from generator.model import Site
 from generator.outputs import feeds, urls
 from generator.outputs.feeds import changes_feed, iter_feeds, subscribe_links
+from generator.outputs.geo import wgs84
 from generator.validate import read_site
 
 TESTS = Path(__file__).resolve().parent
@@ -212,7 +213,7 @@ def all_ics(builds: dict[str, Build]) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def icaljs(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def icaljs(ics_files: tuple[Path, list[str]]) -> dict[str, dict]:
     """Every feed as Mozilla ical.js sees it (one node run for all files)."""
     node = shutil.which("node")
     if node is None:
@@ -223,14 +224,56 @@ def icaljs(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) 
             pytest.skip("npm is not installed")
         subprocess.run([npm, "ci", "--prefix", str(JS), "--no-audit", "--no-fund"], check=True,
                        capture_output=True)
-    out = tmp_path_factory.mktemp("icaljs")
+    out, files = ics_files
+    done = subprocess.run([node, str(JS / "parse.mjs"), *files], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    parsed = json.loads(done.stdout)
+    return {str(Path(f).relative_to(out)): parsed[f] for f in files}
+
+
+@pytest.fixture(scope="session")
+def ics_files(all_ics: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Every feed written out once, for the node parsers."""
+    out = tmp_path_factory.mktemp("ics")
     files = []
     for key, data in all_ics.items():
         f = out / key
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(data)
         files.append(str(f))
-    done = subprocess.run([node, str(JS / "parse.mjs"), *files], capture_output=True, text=True)
+    return out, files
+
+
+# node-ical (a third parser, with its own RRULE engine, rrule-temporal): every event of a file as
+# {uid: {sequence, status, transparency, geo, sessions: [[allDay, startISO, endISO], …]}}
+NODE_ICAL = """
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+const ical = createRequire(process.argv[1] + "/")("node-ical");
+const out = {};
+for (const file of process.argv.slice(2)) {
+  const events = {};
+  for (const ev of Object.values(ical.sync.parseICS(readFileSync(file, "utf8")))) {
+    if (ev.type !== "VEVENT") continue;
+    const all = ical.expandRecurringEvent(ev, {from: new Date("2000-01-01"), to: new Date("2100-01-01")});
+    events[ev.uid] = {sequence: ev.sequence, status: ev.status, transparency: ev.transparency ?? null,
+                      geo: ev.geo ?? null,
+                      sessions: all.map((i) => [i.isFullDay, i.start.toISOString(), i.end.toISOString()])};
+  }
+  out[file] = events;
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="session")
+def nodeical(ics_files: tuple[Path, list[str]]) -> dict[str, dict]:
+    node = shutil.which("node")
+    if node is None or not (JS / "node_modules" / "node-ical").exists():
+        pytest.skip("node or node-ical is not installed (npm ci --prefix tests/js)")
+    out, files = ics_files
+    done = subprocess.run([node, "--input-type=module", "-e", NODE_ICAL, str(JS), *files],
+                          capture_output=True, text=True, env={**os.environ, "TZ": "UTC"})  # dates in UTC
     assert done.returncode == 0, done.stderr
     parsed = json.loads(done.stdout)
     return {str(Path(f).relative_to(out)): parsed[f] for f in files}
@@ -278,7 +321,9 @@ def test_calendar_properties(fixture_build: Build) -> None:
     cal = Calendar.from_ical(fixture_build.ics[f"{CID}/dongqu/calendar.ics"])
     name = "2023年样例市“全国科普日”活动 · 东区"
     assert cal["NAME"] == name and cal["X-WR-CALNAME"] == name
-    assert cal["METHOD"] == "PUBLISH" and cal["VERSION"] == "2.0" and cal["CALSCALE"] == "GREGORIAN"
+    assert cal["VERSION"] == "2.0" and cal["CALSCALE"] == "GREGORIAN"
+    # no METHOD: a feed is no iTIP message, and PUBLISH would need an ORGANIZER (see feeds._HEAD)
+    assert "METHOD" not in cal
     assert "东区" in cal["X-WR-CALDESC"] and LABEL in cal["X-WR-CALDESC"]
     assert cal["X-WR-TIMEZONE"] == "Asia/Shanghai"
     assert cal["X-PUBLISHED-TTL"] == "PT6H"
@@ -318,6 +363,35 @@ def test_every_feed_parses_in_icalendar(all_ics: dict[str, bytes], builds: dict[
             assert label in ev.categories
             assert ev["DTSTAMP"].dt == ev["LAST-MODIFIED"].dt
             assert str(ev["URL"]) == f"{BASE}{cid}/activities/{slug}/"
+
+
+def test_every_feed_in_node_ical_session_by_session(nodeical: dict[str, dict], all_ics: dict[str, bytes],
+                                                    builds: dict[str, Build]) -> None:
+    """A third, independent reader: every event of every feed expands to exactly the activity's
+    sessions (text.sessions, what the pages and open data list), with its SEQUENCE, STATUS,
+    TRANSP and WGS-84 GEO."""
+    from generator.outputs.text import sessions
+
+    acts = {f"{a.slug}.{c.id}@kepu.example.cn": (a, b.history) for b in builds.values()
+            for c in b.site.published() for a in c.activities}
+    status = {"cancelled": "CANCELLED", "postponed": "TENTATIVE"}
+    checked = 0
+    for key, events in nodeical.items():
+        assert set(events) == set(vevents(all_ics[key])), key
+        for u, ev in events.items():
+            a, history = acts[u]
+            want = [[a.all_day, *(t.date().isoformat() if a.all_day else t.astimezone(UTC).isoformat()
+                                  for t in pair)] for pair in sessions(a)]
+            got = [[full, *(t[:10] if full else datetime.fromisoformat(t).isoformat() for t in (s, e))]
+                   for full, s, e in ev["sessions"]]
+            assert got == want, (key, u)
+            assert int(ev["sequence"]) == feeds.revision(history, a)[0], (key, u)
+            assert ev["status"] == status.get(a.status, "TENTATIVE" if a.tentative else "CONFIRMED")
+            assert (ev["transparency"] == "TRANSPARENT") == (a.all_day or a.status == "cancelled")
+            if a.venue and a.venue.lat is not None:
+                assert (ev["geo"]["lat"], ev["geo"]["lon"]) == wgs84(a.venue.lat, a.venue.lng), (key, u)
+            checked += 1
+    assert checked > 100
 
 
 def test_lines_crlf_folded_at_75_octets(all_ics: dict[str, bytes]) -> None:
@@ -487,7 +561,8 @@ def test_description_location_categories(fixture_build: Build) -> None:
         assert part in desc, part
     assert "**" not in desc
     assert ev["LOCATION"] == "样例科技馆报告厅，样例市东区科技路1号"
-    assert (ev["GEO"].latitude, ev["GEO"].longitude) == (31.2304, 121.4737)
+    # GEO is WGS-84: the YAML's GCJ-02 point (31.2304, 121.4737) moved back by the inverse transform
+    assert (ev["GEO"].latitude, ev["GEO"].longitude) == wgs84(31.2304, 121.4737) == (31.232329, 121.469162)
     assert ev.categories == [LABEL, "主场活动", "青少年", "老年人"]
     online = event(fixture_build, "wangluo-jingsai")
     assert online["LOCATION"] == "https://dati.example.cn/yangli/2023" and "GEO" not in online
@@ -574,6 +649,144 @@ def test_one_change_changes_one_event(tmp_path: Path) -> None:
     block = vevents(dirty.ics[f"{CID}/calendar.ics"])[changed]
     assert prop_line(block, "SEQUENCE") == "SEQUENCE:2"
     assert prop_line(block, "LAST-MODIFIED") == "LAST-MODIFIED:20230906T120000Z"
+
+
+def _changed_events(before: Build, after: Build) -> set[str]:
+    """UIDs whose VEVENT bytes differ in any feed (the same UIDs in the same feeds otherwise)."""
+    assert set(after.ics) == set(before.ics)
+    changed: set[str] = set()
+    for key in before.ics:
+        old, new = vevents(before.ics[key]), vevents(after.ics[key])
+        assert set(old) == set(new), key
+        changed |= {u for u in old if old[u] != new[u]}
+    return changed
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_campaign_text_change_bumps_exactly_its_events(tmp_path: Path) -> None:
+    """A campaign.yml edit changes the events that show the edited text, and only those: one
+    more SEQUENCE, LAST-MODIFIED at that commit; other edits of campaign.yml change no event."""
+    repo = make_repo(tmp_path / "repo")
+    cfile = repo / f"campaigns/{CID}/campaign.yml"
+    first = build(repo)
+
+    # the theme is shown by the calendars' descriptions, not by any event
+    _edit(cfile, "，助力科技自立自强", "")
+    git(repo, "commit", "-q", "-am", "主题", when=T3)
+    themed = build(repo)
+    assert themed.ics[f"{CID}/calendar.ics"] != first.ics[f"{CID}/calendar.ics"]
+    assert _changed_events(first, themed) == set()
+
+    t4 = "2023-09-06T08:00:00+08:00"
+    _edit(cfile, "gaoxiao: 高校联合行动", "gaoxiao: 高校科普行动")
+    git(repo, "commit", "-q", "-am", "类别改名", when=t4)
+    renamed = build(repo)
+    gaoxiao = {uid("kaifangri"), uid("zhoumo-shiyan")}
+    assert _changed_events(themed, renamed) == gaoxiao
+    whole = vevents(renamed.ics[f"{CID}/calendar.ics"])
+    before = vevents(themed.ics[f"{CID}/calendar.ics"])
+    for u in gaoxiao:
+        seq = int(prop_line(before[u], "SEQUENCE").split(":")[1])
+        assert prop_line(whole[u], "SEQUENCE") == f"SEQUENCE:{seq + 1}"
+        assert prop_line(whole[u], "LAST-MODIFIED") == "LAST-MODIFIED:20230906T000000Z"
+        assert "高校科普行动" in prop_line(whole[u], "CATEGORIES")
+    assert prop_line(whole[uid("kaifangri")], "SEQUENCE") == "SEQUENCE:2"  # its file changed once too
+    assert build(repo).ics == renamed.ics  # still byte-identical on rebuild
+
+    # a district's name is in the changes feed's summaries: its events move, with their entry ids
+    t5 = "2023-09-07T08:00:00+08:00"
+    _edit(cfile, "xiqu: 西区", "xiqu: 西城区")
+    git(repo, "commit", "-q", "-am", "辖区改名", when=t5)
+    district = build(repo)
+    xiqu = {uid(s) for s in ("kepu-zhan", "bowuguan-daolan", "zhoumo-shiyan", "quxiao", "yanqi")}
+    assert _changed_events(renamed, district) == xiqu
+    atom = ET.fromstring(district.xml[f"{CID}/changes.xml"])
+    ids = {e.findtext(f"{A}id").split("/")[-2]: e.findtext(f"{A}id") for e in atom.findall(f"{A}entry")}
+    assert ids["zhoumo-shiyan"].endswith("/2") and ids["kepu-zhan"].endswith("/1")
+    assert ids["qidong-yishi"].endswith("/0")
+
+    # an activity added after a rename shows the new name from its first version: SEQUENCE:0
+    new = repo / f"campaigns/{CID}/activities/xiqu/xin-huodong.yml"
+    new.write_text(KAIFANGRI_V1.replace("样例大学实验室开放日", "新活动"), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "新活动", when="2023-09-08T08:00:00+08:00")
+    _edit(cfile, "zaixian: 在线活动", "zaixian: 线上活动")
+    git(repo, "commit", "-q", "-am", "无关类别改名", when="2023-09-09T08:00:00+08:00")
+    added = vevents(build(repo).ics[f"{CID}/calendar.ics"])[uid("xin-huodong")]
+    assert prop_line(added, "SEQUENCE") == "SEQUENCE:0"
+
+    # an uncommitted campaign.yml edit (a preview) is one more revision, dated by its mtime
+    _edit(cfile, "qiye: 企业联合行动", "qiye: 企业行动")
+    stamp = datetime(2023, 9, 10, 12, 0, tzinfo=UTC).timestamp()
+    os.utime(cfile, (stamp, stamp))
+    preview = vevents(build(repo).ics[f"{CID}/calendar.ics"])
+    assert prop_line(preview[uid("kepu-zhan")], "SEQUENCE") == "SEQUENCE:2"
+    assert prop_line(preview[uid("kepu-zhan")], "LAST-MODIFIED") == "LAST-MODIFIED:20230910T120000Z"
+    assert prop_line(preview[uid("qidong-yishi")], "SEQUENCE") == "SEQUENCE:0"
+
+
+def test_brand_label_change_bumps_the_brands_events(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    first = build(repo)
+    _edit(repo / "campaigns/brands.yml", "{year}年全国科普日活动", "{year}年全国科普日主题活动")
+    git(repo, "commit", "-q", "-am", "品牌标签", when=T3)
+    after = build(repo)
+    assert _changed_events(first, after) == set(vevents(first.ics[f"{CID}/calendar.ics"]))
+    for block in vevents(after.ics[f"{CID}/calendar.ics"]).values():
+        assert prop_line(block, "LAST-MODIFIED") == "LAST-MODIFIED:20230905T103000Z"
+
+
+def test_shallow_clone_warns_and_fails_in_ci(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    assert read_history(clone).shallow and not read_history(repo).shallow
+    assert history_problem(repo, {"CI": "true"}) is None
+    fatal, message = history_problem(clone, {"CI": "true"})
+    assert fatal and "fetch-depth: 0" in message and "浅克隆" in message
+    assert history_problem(clone, {}) == (False, message)
+    assert history_problem(clone, {"CI": "false"}) == (False, message)
+    # what the shallow history gets wrong: every event looks new as of the one commit there is
+    assert "SEQUENCE:1" in unfold(build(repo).ics[f"{CID}/activities/kaifangri.ics"])
+    assert "SEQUENCE:1" not in unfold(build(clone).ics[f"{CID}/activities/kaifangri.ics"])
+
+
+def test_shallow_clone_site_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog, capsys) -> None:
+    """Through the MkDocs plugin: a warning naming fetch-depth: 0, and no site when CI=true."""
+    from site_fixtures import copy_repo
+
+    from generator.commands.cli import build_site
+
+    repo = copy_repo(tmp_path / "repo", ["2021-changzhou-kejizhou"])
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "add", "-A")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "commit", "-q", "-m", "1")
+    (repo / "README.md").write_text("second commit\n", encoding="utf-8")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "add", "-A")
+    git(repo, "-c", "user.name=测试", "-c", "user.email=test@example.cn", "commit", "-q", "-m", "2")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+
+    monkeypatch.setenv("CI", "true")
+    assert build_site(clone, tmp_path / "ci-site", quiet=True) is False
+    said = capsys.readouterr().err + caplog.text
+    assert "fetch-depth: 0" in said and "浅克隆" in said, said
+    assert not (tmp_path / "ci-site").exists()
+
+    caplog.clear()
+    monkeypatch.delenv("CI")
+    assert build_site(clone, tmp_path / "site", quiet=True)
+    said = capsys.readouterr().err + caplog.text
+    assert "fetch-depth: 0" in said, said
+    assert (tmp_path / "site" / "calendar.ics").exists()
+    caplog.clear()
+    assert build_site(repo, tmp_path / "full", quiet=True)  # full history: nothing said
+    assert "fetch-depth" not in capsys.readouterr().err + caplog.text
 
 
 def test_history_follows_renames_and_ignores_pure_moves(tmp_path: Path) -> None:

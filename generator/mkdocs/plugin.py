@@ -29,7 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from ..history import last_commit_time
+from ..history import history_problem, last_commit_time
 from ..outputs.build import SiteBuild
 from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
 from ..outputs.site import check_paths
@@ -92,6 +92,12 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
         options = build_options(self.config, parallel=getattr(self, "parallel", True))
+        shallow = history_problem(root)  # feeds' revisions need the whole history
+        if shallow is not None:
+            fatal, message = shallow
+            if fatal:
+                raise PluginError(message + "（CI 中不生成网站）")
+            log.warning(message)
         # The build's date: SOURCE_DATE_EPOCH when the caller set it (reproducible builds), else
         # the last commit, so that building the same data twice, on any day, gives the same bytes.
         stamp = os.environ.get("SOURCE_DATE_EPOCH") or last_commit_time(root)

@@ -2,8 +2,9 @@
 
 Every published activity becomes one VEVENT that appears in up to five files (site, campaign,
 district, category and its parent, the activity itself). Feeds are reproducible: nothing depends on
-the build time; SEQUENCE, LAST-MODIFIED and DTSTAMP come from the activity file's git history
-(``history.py``), so two builds of the same commit are byte-identical (SPEC "Feeds").
+the build time; SEQUENCE, LAST-MODIFIED and DTSTAMP come from the git history of the activity file
+and of what the event shows from campaign.yml and brands.yml (``history.py``), so two builds of the
+same commit are byte-identical (SPEC "Feeds").
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from icalendar import Component, Parameters, Timezone, vDuration, vText
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import is_utc
 
-from ..history import History
+from ..history import History, Shown
 from ..model import Activity, Campaign, Site
 from ..parallel import fork_map
+from .geo import wgs84
 from .options import DEFAULT_OPTIONS, BuildOptions
 from .urls import quote_all
 
@@ -160,6 +162,12 @@ def _venue(a: Activity) -> str:
 
 
 # ---- events ---------------------------------------------------------------------------------
+
+
+def revision(history: History, a: Activity) -> tuple[int, datetime]:
+    """(SEQUENCE, LAST-MODIFIED) of ``a``'s event: its file's revisions, plus each change of the
+    campaign's text it shows (category, district and audience names, label, time zone)."""
+    return history.revision(a.pos.path, Shown(a.category, a.district, tuple(a.audiences)))
 
 
 @dataclass(frozen=True)
@@ -339,7 +347,7 @@ def _vevent(a: Activity, ctx: _Context) -> bytes:
     """
     c = a.campaign
     page = ctx.page(a)
-    seq, modified = ctx.history.revision(a.pos.path)
+    seq, modified = revision(ctx.history, a)
     known = ctx.history.get(a.pos.path)
     status, prefix = _status(a)
     stamp = _utc(modified)
@@ -354,7 +362,9 @@ def _vevent(a: Activity, ctx: _Context) -> bytes:
     if a.venue:
         lines.append(f"LOCATION:{_text(_venue(a))}")
         if a.venue.lat is not None and a.venue.lng is not None:
-            lines.append(f"GEO:{float(a.venue.lat)};{float(a.venue.lng)}")
+            # GEO means WGS-84 (RFC 5545 3.8.1.6); the YAML holds 高德's GCJ-02
+            lat, lng = wgs84(a.venue.lat, a.venue.lng)
+            lines.append(f"GEO:{float(lat)};{float(lng)}")
     elif a.online:
         lines.append(f"LOCATION:{_text(a.online.url)}")
     lines.append(f"URL:{page}")
@@ -363,8 +373,9 @@ def _vevent(a: Activity, ctx: _Context) -> bytes:
     cats = _dedupe([c.label, cat.name if cat else a.category, *names])
     lines.append("CATEGORIES:" + ",".join(_text(x) for x in cats))
     lines.append(f"DESCRIPTION:{_text(_description(a, page))}")
-    if a.all_day:
-        lines.append("TRANSP:TRANSPARENT")  # a week-long exhibition must not block the day as busy
+    if a.all_day or a.status == "cancelled":
+        # a week-long exhibition must not block the day as busy, nor a cancelled activity its hours
+        lines.append("TRANSP:TRANSPARENT")
     return b"".join(
         [b"BEGIN:VEVENT\r\n", *(_fold(line) + b"\r\n" for line in lines), b"END:VEVENT\r\n"]
     )
@@ -389,10 +400,15 @@ def _prop(name: str, value: object, params: dict[str, str] | None = None) -> byt
     return _fold(Contentline.from_parts(name, Parameters(params or {}), value, sorted=False)) + b"\r\n"
 
 
+# No METHOD: a feed is not an iTIP message, and METHOD:PUBLISH would need an ORGANIZER in every
+# event (RFC 5546 3.2.1; libical's restriction check fails without one). The issuing body has no
+# e-mail address in the data, and a web URL is no cal-address clients accept (Outlook and
+# Thunderbird expect mailto:; with one they offer to reply to the "organizer"). RFC 5545 3.7.2:
+# without METHOD no scheduling transaction is assumed; Outlook imports such a file as PUBLISH
+# ([MS-OXCICAL] V0078); Apple Calendar, Google Calendar and Thunderbird subscriptions ignore METHOD.
 _HEAD = b"BEGIN:VCALENDAR\r\n" + b"".join(
     _prop(name, vText(value))
-    for name, value in [("PRODID", PRODID), ("VERSION", "2.0"), ("CALSCALE", "GREGORIAN"),
-                        ("METHOD", "PUBLISH")]
+    for name, value in [("PRODID", PRODID), ("VERSION", "2.0"), ("CALSCALE", "GREGORIAN")]
 )
 
 
@@ -544,7 +560,7 @@ def changes_feed(
     ctx = _Context(base_url, history, options)
     out: dict[str, bytes] = {}
     for c in site.published():
-        revs = [(a, *history.revision(a.pos.path)) for a in c.activities]
+        revs = [(a, *revision(history, a)) for a in c.activities]
         revs.sort(key=lambda r: (-r[2].timestamp(), r[0].slug))
         home = f"{ctx.base}{c.id}/"
         # never the build time: with no activity, the start of the campaign period

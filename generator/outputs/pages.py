@@ -29,6 +29,7 @@ from ..model import Activity, Campaign, Site
 from . import site as url_of
 from .data import campaign_stats
 from .feeds import subscribe_links
+from .geo import wgs84
 from .options import DEFAULT_OPTIONS, BuildOptions
 from .text import (
     LEVEL_WORD,
@@ -187,43 +188,143 @@ def google_calendar_link(a: Activity, page_url: str) -> str | None:
     return "https://calendar.google.com/calendar/render?" + query(params)
 
 
-def json_ld(a: Activity, page_url: str) -> dict[str, Any]:
-    """schema.org Event, so search engines and WeChat previews understand the page."""
-    tz = a.campaign.timezone
+SUB_EVENTS = 30  # sessions listed as subEvents of a repeating activity (the first ones)
+_SCHEMA = "https://schema.org/"
+_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
-    def iso(v: date | datetime) -> str:
-        if isinstance(v, datetime):
-            return v.replace(tzinfo=ZoneInfo(tz)).isoformat()
-        return v.isoformat()
 
+def brand_image(c: Campaign, logo_files: dict[str, str | None], base_url: str) -> str | None:
+    """The absolute URL of the campaign's first logo that has an image file, if any (no
+    generated card: a text-only logo has no image to show)."""
+    for logo in c.all_logos:
+        src = logo_files.get(logo.id)
+        if src:
+            return base_url + src
+    return None
+
+
+def _ld_place(a: Activity) -> list[dict[str, Any]]:
+    """schema.org locations: the venue as a Place with a PostalAddress and WGS-84 GeoCoordinates,
+    the online link as a VirtualLocation."""
+    c = a.campaign
+    out: list[dict[str, Any]] = []
+    if a.venue:
+        address: dict[str, Any] = {"@type": "PostalAddress"}
+        if a.venue.address:
+            address["streetAddress"] = a.venue.address
+        if a.district in c.districts:
+            address["addressLocality"] = c.districts[a.district]
+        address.update(addressRegion=c.region, addressCountry="CN")
+        place: dict[str, Any] = {"@type": "Place", "name": a.venue.name, "address": address}
+        if a.venue.lat is not None and a.venue.lng is not None:
+            lat, lng = wgs84(a.venue.lat, a.venue.lng)  # schema.org means WGS-84; the YAML is GCJ-02
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lng}
+        out.append(place)
+    if a.online:
+        out.append({"@type": "VirtualLocation", "url": a.online.url})
+    return out
+
+
+def _ld_times(a: Activity, start: datetime, end: datetime) -> tuple[str, str]:
+    """startDate/endDate of one session (aware, from text.sessions). An all-day offline session
+    stays a date range; an online one needs an offset (search engines place online events in
+    time), so it runs from midnight to the last second of its last day."""
+    if not a.all_day:
+        return start.isoformat(), end.isoformat()
+    if a.online is None:
+        return start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
+    return start.isoformat(), (end - timedelta(seconds=1)).isoformat()
+
+
+def _ld_schedule(a: Activity, times: list[tuple[datetime, datetime]]) -> dict[str, Any]:
+    """A schema.org Schedule for a repeating activity (the rule of text.sessions)."""
+    r = a.recurrence
+    assert r is not None
+    unit = "D" if r.freq == "daily" else "W"
+    out: dict[str, Any] = {"@type": "Schedule", "repeatFrequency": f"P{r.interval}{unit}"}
+    if r.freq == "weekly":
+        days = sorted({WEEKDAY_KEYS.index(d) for d in r.byday} or {a.first_day.weekday()})
+        out["byDay"] = [_SCHEMA + _DAY_NAMES[d] for d in days]
+    s, e = a.start, a.end_value
+    if isinstance(s, datetime) and isinstance(e, datetime):
+        out.update(startTime=s.strftime("%H:%M:%S"), endTime=e.strftime("%H:%M:%S"))
+    first = times[0][0].date() if times else a.first_day
+    out.update(startDate=first.isoformat(), endDate=r.until.isoformat())
+    skip = sorted(d for d in set(r.except_) if first <= d <= r.until)
+    if skip:
+        out["exceptDate"] = [d.isoformat() for d in skip]
+    out["scheduleTimezone"] = a.campaign.timezone
+    return out
+
+
+def _ld_offer(a: Activity) -> dict[str, Any]:
+    """Every activity is free (科普 activities are public services): price 0 in CNY."""
+    reg = a.registration
+    if a.status == "cancelled":
+        availability = "Discontinued"
+    elif reg is not None and reg.capacity:
+        availability = "LimitedAvailability"
+    else:
+        availability = "InStock"
+    offer: dict[str, Any] = {"@type": "Offer", "price": 0, "priceCurrency": "CNY",
+                             "availability": _SCHEMA + availability}
+    if reg is not None and reg.url:
+        offer["url"] = reg.url
+    if reg is not None and reg.deadline:
+        closes = registration_closes(a)  # midnight after the deadline day, campaign zone
+        offer["validThrough"] = datetime.fromisoformat(closes).isoformat()
+    return offer
+
+
+def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, Any]:
+    """schema.org Event, so search engines and WeChat previews understand the page. A repeating
+    activity is one Event spanning all its sessions, with its rule as ``eventSchedule`` and its
+    first SUB_EVENTS sessions as ``subEvent``s."""
     status = {"scheduled": "EventScheduled", "cancelled": "EventCancelled", "postponed": "EventPostponed"}
     mode = {"offline": "OfflineEventAttendanceMode", "online": "OnlineEventAttendanceMode",
             "hybrid": "MixedEventAttendanceMode"}
-    locations: list[dict[str, Any]] = []
-    if a.venue:
-        place: dict[str, Any] = {"@type": "Place", "name": a.venue.name}
-        if a.venue.address:
-            place["address"] = a.venue.address
-        if a.venue.lat is not None:
-            place["geo"] = {"@type": "GeoCoordinates", "latitude": a.venue.lat, "longitude": a.venue.lng}
-        locations.append(place)
-    if a.online:
-        locations.append({"@type": "VirtualLocation", "url": a.online.url})
+    locations = _ld_place(a)
+    location = locations[0] if len(locations) == 1 else locations
+    times = sessions(a)
+    start, end = _ld_times(a, times[0][0], times[-1][1]) if times else _ld_times(a, *sessions_span(a))
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
         "name": a.title,
-        "startDate": iso(a.start),
-        "endDate": iso(a.end_value),
-        "eventStatus": "https://schema.org/" + status[a.status],
-        "eventAttendanceMode": "https://schema.org/" + mode[a.mode],
-        "location": locations[0] if len(locations) == 1 else locations,
-        "organizer": {"@type": "Organization", "name": a.organizer},
+        "startDate": start,
+        "endDate": end,
+        "eventStatus": _SCHEMA + status[a.status],
+        "eventAttendanceMode": _SCHEMA + mode[a.mode],
+        "location": location,
+        "organizer": {"@type": "Organization", "name": a.organizer},  # no url in the data: none given
+        "isAccessibleForFree": True,
+        "offers": _ld_offer(a),
         "url": page_url,
+        "inLanguage": "zh-CN",
     }
+    if image:
+        data["image"] = image
     if a.description:
         data["description"] = plain_text(a.description)[:300]
+    if a.recurrence:
+        data["eventSchedule"] = _ld_schedule(a, times)
+        data["subEvent"] = [
+            {"@type": "Event", "name": a.title, "startDate": s, "endDate": e,
+             "eventStatus": data["eventStatus"], "eventAttendanceMode": data["eventAttendanceMode"],
+             "location": location, "url": page_url}
+            for s, e in (_ld_times(a, *t) for t in times[:SUB_EVENTS])
+        ]
     return data
+
+
+def sessions_span(a: Activity) -> tuple[datetime, datetime]:
+    """A repeating activity whose every session is excepted has none: its written span."""
+    tz = ZoneInfo(a.campaign.timezone)
+    s, e = a.start, a.end_value
+    if isinstance(s, datetime) and isinstance(e, datetime):
+        return s.replace(tzinfo=tz), e.replace(tzinfo=tz)
+    return (datetime.combine(a.first_day, datetime.min.time(), tz),
+            datetime.combine(a.last_day + timedelta(1), datetime.min.time(), tz))
 
 
 class Renderer:
@@ -357,7 +458,7 @@ class Renderer:
             a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=url_of.activity_feed(a),
             deadline_at=registration_closes(a),
-            json_ld=inert_json(json_ld(a, url)),
+            json_ld=inert_json(json_ld(a, url, brand_image(c, self.logo_files, self.base_url))),
         )
 
     def home_fragment(self) -> str:
