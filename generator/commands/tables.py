@@ -127,14 +127,15 @@ def _check_archive(path: Path) -> None:
 
 def _xml_errors() -> tuple[type[Exception], ...]:
     """What openpyxl raises for a part that is not well-formed XML or declares entities (with
-    defusedxml installed, as the dependencies ask, it refuses entity tricks instead of expanding them)."""
-    from xml.etree.ElementTree import ParseError
-
+    defusedxml installed, as the dependencies ask, it refuses entity tricks instead of expanding them).
+    SyntaxError covers both parsers openpyxl may use: the standard library's ParseError and, when
+    lxml is installed (another package may bring it), lxml's XMLSyntaxError; lxml itself refuses
+    entity amplification and does not fetch external entities."""
     try:
         from defusedxml import DefusedXmlException
     except ImportError:  # still safe: expat neither fetches external entities nor expands bombs
-        return (ParseError,)
-    return (ParseError, DefusedXmlException)
+        return (SyntaxError,)
+    return (SyntaxError, DefusedXmlException)
 
 
 def _bad_xml(err: Exception) -> SheetError:
