@@ -7,11 +7,25 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from ..model import Activity, Campaign
+from . import site as url
 from .cells import csv_row
-from .text import MODE_WORD, SYSTEM_WORD, when_text
+from .feeds import recurrence_rule
+from .geo import wgs84
+from .text import MODE_WORD, SYSTEM_WORD, sessions, when_text
+
+
+def session_times(a: Activity) -> list[dict[str, str]]:
+    """Every session as {"start", "end"}: timed ones with the campaign zone's UTC offset
+    (2022-09-15T09:00:00+08:00), all-day ones as dates with the last day included, as in the
+    YAML (the feed's DTEND is the day after)."""
+    if a.all_day:
+        return [{"start": s.date().isoformat(), "end": (e - timedelta(days=1)).date().isoformat()}
+                for s, e in sessions(a)]
+    return [{"start": s.isoformat(), "end": e.isoformat()} for s, e in sessions(a)]
 
 
 def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
@@ -19,6 +33,12 @@ def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
     c = a.campaign
     cat = c.category_list.get(a.category)
     contact = a.contact if a.contact and a.contact.public else None
+    times = session_times(a)
+    rule = recurrence_rule(a)
+    v = a.venue
+    lat_wgs84 = lng_wgs84 = None  # the YAML's lat/lng are GCJ-02 (高德); WGS-84 for other maps
+    if v is not None and v.lat is not None and v.lng is not None:
+        lat_wgs84, lng_wgs84 = wgs84(v.lat, v.lng)
     return {
         "id": a.slug,
         "campaign": c.id,
@@ -36,45 +56,57 @@ def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
         "organizer_system": a.organizer_system or "",
         "audiences": [c.audiences[k] for k in a.audiences if k in c.audiences],
         "topics": [c.topics[k] for k in a.topics if k in c.topics],
-        "start": a.start.isoformat(),
-        "end": a.end_value.isoformat(),
+        # the first session (for a repeating activity, the feed's DTSTART/DTEND)
+        "start": times[0]["start"],
+        "end": times[0]["end"],
         "all_day": a.all_day,
         "when": when_text(a),
+        "rrule": rule[0] if rule else None,
+        "exdate": rule[1] if rule else [],
+        "sessions": times,
         "mode": a.mode,
         "venue": a.venue.name if a.venue else "",
         "address": (a.venue.address or "") if a.venue else "",
         "lat": a.venue.lat if a.venue else None,
         "lng": a.venue.lng if a.venue else None,
+        "lat_wgs84": lat_wgs84,
+        "lng_wgs84": lng_wgs84,
         "online_url": a.online.url if a.online else "",
         "registration_url": (a.registration.url or "") if a.registration else "",
         "contact_name": (contact.name or "") if contact else "",
         "contact_phone": (contact.phone or "") if contact else "",
-        "url": f"{base_url}{c.id}/activities/{a.slug}/",
+        "url": base_url + url.activity_page(a),
         "kepuri_id": a.kepuri_id or "",
     }
 
 
 CSV_COLUMNS = [
-    ("id", "编号"), ("title", "活动名称"), ("label", "标签"), ("status", "状态"), ("district_name", "辖区"),
-    ("category_name", "类别"), ("organizer", "主办单位"), ("when", "时间"), ("start", "开始"),
-    ("end", "结束"), ("mode", "形式"), ("venue", "场地"), ("address", "地址"), ("online_url", "线上链接"),
-    ("audiences", "面向人群"), ("contact_name", "联系人"), ("contact_phone", "联系电话"), ("url", "网址"),
+    ("id", "编号"), ("session", "场次"), ("title", "活动名称"), ("label", "标签"), ("status", "状态"),
+    ("district_name", "辖区"), ("category_name", "类别"), ("organizer", "主办单位"), ("when", "时间"),
+    ("start", "开始"), ("end", "结束"), ("mode", "形式"), ("venue", "场地"), ("address", "地址"),
+    ("online_url", "线上链接"), ("audiences", "面向人群"), ("contact_name", "联系人"),
+    ("contact_phone", "联系电话"), ("url", "网址"),
 ]
 
 
 def open_data(c: Campaign, base_url: str) -> dict[str, bytes]:
     records = [activity_record(a, base_url) for a in c.activities]
     head = {"id": c.id, "title": c.title, "label": c.label, "year": c.year,
-            "period": [c.period.start.isoformat(), c.period.end.isoformat()]}
+            "period": [c.period.start.isoformat(), c.period.end.isoformat()], "timezone": c.timezone}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([h for _, h in CSV_COLUMNS])
     for r in records:
-        writer.writerow(csv_row(["、".join(v) if isinstance(v := r[k], list) else v for k, _ in CSV_COLUMNS]))
+        # one row per session, so that a spreadsheet shows (and sorts, filters) every date
+        for n, times in enumerate(r["sessions"], 1):
+            row = {**r, **times, "session": n}
+            writer.writerow(csv_row(["、".join(v) if isinstance(v := row[k], list) else v
+                                     for k, _ in CSV_COLUMNS]))
+    json_path, csv_path = url.open_data(c)
     return {
-        f"{c.id}/activities.json": _json_document(head, records),
+        json_path: _json_document(head, records),
         # BOM so that Excel on Windows opens the UTF-8 file without garbling the Chinese
-        f"{c.id}/activities.csv": ("\ufeff" + out.getvalue()).encode(),
+        csv_path: ("\ufeff" + out.getvalue()).encode(),
     }
 
 
