@@ -110,6 +110,116 @@ def open_data(c: Campaign, base_url: str) -> dict[str, bytes]:
     }
 
 
+def _text(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+def _number(description: str) -> dict[str, Any]:
+    return {"type": ["number", "null"], "description": description}
+
+
+def _enum(description: str, *values: str) -> dict[str, Any]:
+    return {"enum": list(values), "description": description}
+
+
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# always with the UTC offset of the campaign's zone: a re-user can place it in time
+_DATETIME = {"type": "string", "format": "date-time",
+             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"}
+
+
+def _times_of(kind: dict[str, Any]) -> dict[str, Any]:
+    """start, end and every session's start and end in one form: dates or offset date-times."""
+    session = {"type": "object", "properties": {"start": kind, "end": kind}}
+    return {"properties": {"start": kind, "end": kind, "sessions": {"items": session}}}
+
+
+def activities_schema(base_url: str) -> bytes:
+    """The JSON Schema (draft 2020-12) of every campaign's activities.json, published at the
+    site root (outputs/site.py DATA_SCHEMA). Closed objects: a field added to activity_record
+    without a line here fails the tests, so the schema cannot fall behind the data."""
+    activity = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": _text("活动编号（活动文件名），在本专题内唯一，不会改变"),
+            "campaign": _text("活动专题编号"),
+            "label": _text("官方标签，如“2023年全国科普日活动”"),
+            "title": _text("活动名称"),
+            "status": _enum("状态：scheduled 照常、cancelled 已取消、postponed 已延期",
+                            "scheduled", "cancelled", "postponed"),
+            "tentative": {"type": "boolean", "description": "时间是否暂定"},
+            "district": _text("辖区编号"),
+            "district_name": _text("辖区名称"),
+            "category": _text("类别编号"),
+            "category_name": _text("类别名称"),
+            "level": _enum("级别：city 市级、district 区县级、town 镇街级、unit 单位；空为未填写",
+                           "city", "district", "town", "unit", ""),
+            "organizer": _text("主办单位"),
+            "co_organizers": {"type": "array", "items": {"type": "string"}, "description": "协办单位"},
+            "organizer_system": _enum("主办单位所属系统：kexie 科协系统、other 其他系统；空为未填写",
+                                      "kexie", "other", ""),
+            "audiences": {"type": "array", "items": {"type": "string"}, "description": "面向人群（名称）"},
+            "topics": {"type": "array", "items": {"type": "string"}, "description": "话题（名称）"},
+            "start": {"description": "第一场的开始：全天活动为日期，否则为带时区偏移的时间"},
+            "end": {"description": "第一场的结束：全天活动为最后一天（含），否则为带时区偏移的时间"},
+            "all_day": {"type": "boolean", "description": "是否全天活动"},
+            "when": _text("时间的文字说明（与网页相同）"),
+            "rrule": {"type": ["string", "null"], "pattern": r"^FREQ=(DAILY|WEEKLY)(;[A-Z]+=[^;]+)*$",
+                      "description": "重复活动的 RFC 5545 RRULE 值（与 .ics 相同），不重复的活动为 null；"
+                                     "DTSTART 是第一场的开始"},
+            "exdate": {"type": "array", "items": {"type": "string", "pattern": r"^\d{8}(T\d{6}Z?)?$"},
+                       "description": "重复活动不举办的场次，RFC 5545 EXDATE 值（与 .ics 相同）："
+                                      "全天活动为日期，否则为专题时区（campaign.timezone）的当地时间"},
+            "sessions": {"type": "array", "minItems": 1,
+                         "items": {"type": "object", "additionalProperties": False,
+                                   "required": ["start", "end"], "properties": {"start": {}, "end": {}}},
+                         "description": "每一场的开始和结束（已去掉不举办的日期）；不重复的活动只有一场"},
+            "mode": _enum("形式：offline 线下、online 线上、hybrid 线上线下", "offline", "online", "hybrid"),
+            "venue": _text("场地名称；线上活动为空"),
+            "address": _text("场地地址"),
+            "lat": _number("场地纬度，GCJ-02 坐标（高德地图所用），不是 WGS-84"),
+            "lng": _number("场地经度，GCJ-02 坐标（高德地图所用），不是 WGS-84"),
+            "lat_wgs84": _number("场地纬度，WGS-84 坐标（GPS、OpenStreetMap 所用）"),
+            "lng_wgs84": _number("场地经度，WGS-84 坐标（GPS、OpenStreetMap 所用）"),
+            "online_url": _text("线上参与的网址"),
+            "registration_url": _text("报名网址"),
+            "contact_name": _text("公开的联系人；未公开则为空"),
+            "contact_phone": _text("公开的联系电话；未公开则为空"),
+            "url": {"type": "string", "format": "uri", "description": "活动页面的网址"},
+            "kepuri_id": _text("全国科普日活动编号；没有则为空"),
+        },
+        "if": {"properties": {"all_day": {"const": True}}},
+        "then": _times_of(_DATE),
+        "else": _times_of(_DATETIME),
+    }
+    activity["required"] = list(activity["properties"])
+    campaign = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": _text("活动专题编号"),
+            "title": _text("活动专题名称"),
+            "label": _text("官方标签"),
+            "year": {"type": "integer", "description": "年份"},
+            "period": {"type": "array", "items": _DATE, "minItems": 2, "maxItems": 2,
+                       "description": "集中开展时间 [开始, 结束]（含）"},
+            "timezone": _text("时区（IANA 名称，如 Asia/Shanghai）：时间、EXDATE 按它理解"),
+        },
+    }
+    campaign["required"] = list(campaign["properties"])
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": base_url + url.DATA_SCHEMA,
+        "title": "科普活动日历 · 活动专题的开放数据（activities.json）",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["campaign", "activities"],
+        "properties": {"campaign": campaign, "activities": {"type": "array", "items": activity}},
+    }
+    return (json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode()
+
+
 def _json_document(campaign: dict[str, Any], records: list[dict[str, Any]]) -> bytes:
     """{"campaign": …, "activities": […]} with one activity per line: readable in an editor and
     in diffs, and each line made by json's C encoder (``indent=`` falls back to the pure-Python
