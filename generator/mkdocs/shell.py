@@ -95,9 +95,19 @@ class Shells:
 
 def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tuple[bytes, bytes]:
     """MkDocs' sitemap without the shell pages, plus ``pages`` ((URL path, YYYY-MM-DD) of the
-    filled pages). Returns (sitemap.xml, sitemap.xml.gz) bytes."""
-    blocks = [b for b in re.findall(r"<url>.*?</url>", mkdocs_xml, re.S) if f"/{SHELL_DIR}/" not in b]
-    for path, day in pages:
+    generated pages): a page MkDocs listed (home, campaign, stats) takes its date from there
+    instead of MkDocs' build date, the filled ones are added. Returns (sitemap.xml, .gz) bytes."""
+    dates = dict(pages)
+    blocks = []
+    for block in re.findall(r"<url>.*?</url>", mkdocs_xml, re.S):
+        if f"/{SHELL_DIR}/" in block:
+            continue
+        loc = re.search(r"<loc>(.*?)</loc>", block, re.S)
+        path = html.unescape(loc[1].strip()).removeprefix(base_url) if loc else None
+        if path is not None and path in dates:
+            block = re.sub(r"<lastmod>.*?</lastmod>", f"<lastmod>{dates.pop(path)}</lastmod>", block)
+        blocks.append(block)
+    for path, day in dates.items():
         loc = html.escape(base_url + path)
         blocks.append(f"<url>\n         <loc>{loc}</loc>\n         <lastmod>{day}</lastmod>\n    </url>")
     xml = (

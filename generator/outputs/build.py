@@ -20,7 +20,7 @@ from typing import Any
 from ..history import History, read_history
 from ..model import Activity, Campaign, Site
 from . import site as url
-from .data import open_data
+from .data import activities_schema, open_data
 from .feeds import changes_feed, iter_feeds
 from .options import DEFAULT_OPTIONS, BuildOptions
 from .pages import Renderer
@@ -99,8 +99,16 @@ class SiteBuild:
         yield from self._timed_items("feeds", changes)
         for c in self.site.published():
             yield from self._timed_items("data", _lazy(lambda c=c: open_data(c, self.base_url)))
+        yield url.DATA_SCHEMA, activities_schema(self.base_url)
+        yield url.ROBOTS, self.robots()
         index = _lazy(lambda: build_index(self.site, parallel=self.options.parallel))
         yield from self._timed_items("search", index)
+
+    def robots(self) -> bytes:
+        """robots.txt: every page may be crawled; the sitemap is named by its absolute URL (as
+        RFC 9309 and the sitemaps protocol want). Only read at a host's root: a site published
+        under a sub-path needs the same lines in the host's own robots.txt."""
+        return f"User-agent: *\nAllow: /\n\nSitemap: {self.base_url}{url.SITEMAP}\n".encode()
 
     def _timed_items(self, phase: str, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
         """Time only the making of each item, not the writing the consumer does in between (the
@@ -165,17 +173,30 @@ class SiteBuild:
         return jobs
 
     def page_dates(self, build_day: str) -> list[tuple[str, str]]:
-        """(URL path, last change as YYYY-MM-DD) of every activity page (its file's last commit)
-        and district page (its latest activity; ``build_day`` for one without activities)."""
+        """(URL path, last change as YYYY-MM-DD) of every generated page, from the files whose
+        content it shows (not the repository's last commit, which may have changed only a test):
+        an activity page its file; a district page its latest activity (``build_day`` for one
+        without activities); a campaign and its stats page the latest of campaign.yml and its
+        activity files; the home page the latest of all published campaigns."""
+
+        def day(path: str) -> str:
+            return self.history.revision(path)[1].date().isoformat()
+
         latest: dict[tuple[str, str], str] = {}  # a district page changes with its activities
         urls: list[tuple[str, str]] = []
+        newest: dict[str, str] = {}  # campaign id → its latest file
         for a in self.all_activities:
-            day = self.history.revision(a.pos.path)[1].date().isoformat()
-            urls.append((url.activity_page(a), day))
+            changed = day(a.pos.path)
+            urls.append((url.activity_page(a), changed))
             key = (a.campaign.id, a.district)
-            latest[key] = max(latest.get(key, day), day)
+            latest[key] = max(latest.get(key, changed), changed)
+            newest[a.campaign.id] = max(newest.get(a.campaign.id, changed), changed)
         for c in self.site.published():
             urls += [(url.district_page(c, d), latest.get((c.id, d), build_day)) for d in c.districts]
+            newest[c.id] = max(newest.get(c.id, ""), day(c.pos.path))
+            urls += [(url.campaign_page(c), newest[c.id]), (url.stats_page(c), newest[c.id])]
+        if newest:
+            urls.append((url.home_page(), max(newest.values())))
         return urls
 
 

@@ -7,11 +7,29 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..model import Activity, Campaign
+from . import site as url
 from .cells import csv_row
-from .text import MODE_WORD, SYSTEM_WORD, when_text
+from .feeds import recurrence_rule
+from .geo import wgs84
+from .text import MODE_WORD, SYSTEM_WORD, sessions, when_text
+
+# a venue hosts many activities, and the precise inverse transform iterates (~0.4 ms a point)
+_wgs84 = lru_cache(maxsize=1 << 16)(wgs84)
+
+
+def session_times(a: Activity) -> list[dict[str, str]]:
+    """Every session as {"start", "end"}: timed ones with the campaign zone's UTC offset
+    (2022-09-15T09:00:00+08:00), all-day ones as dates with the last day included, as in the
+    YAML (the feed's DTEND is the day after)."""
+    if a.all_day:
+        return [{"start": s.date().isoformat(), "end": (e - timedelta(days=1)).date().isoformat()}
+                for s, e in sessions(a)]
+    return [{"start": s.isoformat(), "end": e.isoformat()} for s, e in sessions(a)]
 
 
 def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
@@ -19,6 +37,12 @@ def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
     c = a.campaign
     cat = c.category_list.get(a.category)
     contact = a.contact if a.contact and a.contact.public else None
+    times = session_times(a)
+    rule = recurrence_rule(a)
+    v = a.venue
+    lat_wgs84 = lng_wgs84 = None  # the YAML's lat/lng are GCJ-02 (高德); WGS-84 for other maps
+    if v is not None and v.lat is not None and v.lng is not None:
+        lat_wgs84, lng_wgs84 = _wgs84(v.lat, v.lng)
     return {
         "id": a.slug,
         "campaign": c.id,
@@ -36,46 +60,168 @@ def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
         "organizer_system": a.organizer_system or "",
         "audiences": [c.audiences[k] for k in a.audiences if k in c.audiences],
         "topics": [c.topics[k] for k in a.topics if k in c.topics],
-        "start": a.start.isoformat(),
-        "end": a.end_value.isoformat(),
+        # the first session (for a repeating activity, the feed's DTSTART/DTEND)
+        "start": times[0]["start"],
+        "end": times[0]["end"],
         "all_day": a.all_day,
         "when": when_text(a),
+        "rrule": rule[0] if rule else None,
+        "exdate": rule[1] if rule else [],
+        "sessions": times,
         "mode": a.mode,
         "venue": a.venue.name if a.venue else "",
         "address": (a.venue.address or "") if a.venue else "",
         "lat": a.venue.lat if a.venue else None,
         "lng": a.venue.lng if a.venue else None,
+        "lat_wgs84": lat_wgs84,
+        "lng_wgs84": lng_wgs84,
         "online_url": a.online.url if a.online else "",
         "registration_url": (a.registration.url or "") if a.registration else "",
         "contact_name": (contact.name or "") if contact else "",
         "contact_phone": (contact.phone or "") if contact else "",
-        "url": f"{base_url}{c.id}/activities/{a.slug}/",
+        "url": base_url + url.activity_page(a),
         "kepuri_id": a.kepuri_id or "",
     }
 
 
 CSV_COLUMNS = [
-    ("id", "编号"), ("title", "活动名称"), ("label", "标签"), ("status", "状态"), ("district_name", "辖区"),
-    ("category_name", "类别"), ("organizer", "主办单位"), ("when", "时间"), ("start", "开始"),
-    ("end", "结束"), ("mode", "形式"), ("venue", "场地"), ("address", "地址"), ("online_url", "线上链接"),
-    ("audiences", "面向人群"), ("contact_name", "联系人"), ("contact_phone", "联系电话"), ("url", "网址"),
+    ("id", "编号"), ("session", "场次"), ("title", "活动名称"), ("label", "标签"), ("status", "状态"),
+    ("district_name", "辖区"), ("category_name", "类别"), ("organizer", "主办单位"), ("when", "时间"),
+    ("start", "开始"), ("end", "结束"), ("mode", "形式"), ("venue", "场地"), ("address", "地址"),
+    ("online_url", "线上链接"), ("audiences", "面向人群"), ("contact_name", "联系人"),
+    ("contact_phone", "联系电话"), ("url", "网址"),
 ]
 
 
 def open_data(c: Campaign, base_url: str) -> dict[str, bytes]:
     records = [activity_record(a, base_url) for a in c.activities]
     head = {"id": c.id, "title": c.title, "label": c.label, "year": c.year,
-            "period": [c.period.start.isoformat(), c.period.end.isoformat()]}
+            "period": [c.period.start.isoformat(), c.period.end.isoformat()], "timezone": c.timezone}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([h for _, h in CSV_COLUMNS])
     for r in records:
-        writer.writerow(csv_row(["、".join(v) if isinstance(v := r[k], list) else v for k, _ in CSV_COLUMNS]))
+        # one row per session, so that a spreadsheet shows (and sorts, filters) every date
+        for n, times in enumerate(r["sessions"], 1):
+            row = {**r, **times, "session": n}
+            writer.writerow(csv_row(["、".join(v) if isinstance(v := row[k], list) else v
+                                     for k, _ in CSV_COLUMNS]))
+    json_path, csv_path = url.open_data(c)
     return {
-        f"{c.id}/activities.json": _json_document(head, records),
+        json_path: _json_document(head, records),
         # BOM so that Excel on Windows opens the UTF-8 file without garbling the Chinese
-        f"{c.id}/activities.csv": ("\ufeff" + out.getvalue()).encode(),
+        csv_path: ("\ufeff" + out.getvalue()).encode(),
     }
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+def _number(description: str) -> dict[str, Any]:
+    return {"type": ["number", "null"], "description": description}
+
+
+def _enum(description: str, *values: str) -> dict[str, Any]:
+    return {"enum": list(values), "description": description}
+
+
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# always with the UTC offset of the campaign's zone: a re-user can place it in time
+_DATETIME = {"type": "string", "format": "date-time",
+             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"}
+
+
+def _times_of(kind: dict[str, Any]) -> dict[str, Any]:
+    """start, end and every session's start and end in one form: dates or offset date-times."""
+    session = {"type": "object", "properties": {"start": kind, "end": kind}}
+    return {"properties": {"start": kind, "end": kind, "sessions": {"items": session}}}
+
+
+def activities_schema(base_url: str) -> bytes:
+    """The JSON Schema (draft 2020-12) of every campaign's activities.json, published at the
+    site root (outputs/site.py DATA_SCHEMA). Closed objects: a field added to activity_record
+    without a line here fails the tests, so the schema cannot fall behind the data."""
+    activity = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": _text("活动编号（活动文件名），在本专题内唯一，不会改变"),
+            "campaign": _text("活动专题编号"),
+            "label": _text("官方标签，如“2023年全国科普日活动”"),
+            "title": _text("活动名称"),
+            "status": _enum("状态：scheduled 照常、cancelled 已取消、postponed 已延期",
+                            "scheduled", "cancelled", "postponed"),
+            "tentative": {"type": "boolean", "description": "时间是否暂定"},
+            "district": _text("辖区编号"),
+            "district_name": _text("辖区名称"),
+            "category": _text("类别编号"),
+            "category_name": _text("类别名称"),
+            "level": _enum("级别：city 市级、district 区县级、town 镇街级、unit 单位；空为未填写",
+                           "city", "district", "town", "unit", ""),
+            "organizer": _text("主办单位"),
+            "co_organizers": {"type": "array", "items": {"type": "string"}, "description": "协办单位"},
+            "organizer_system": _enum("主办单位所属系统：kexie 科协系统、other 其他系统；空为未填写",
+                                      "kexie", "other", ""),
+            "audiences": {"type": "array", "items": {"type": "string"}, "description": "面向人群（名称）"},
+            "topics": {"type": "array", "items": {"type": "string"}, "description": "话题（名称）"},
+            "start": {"description": "第一场的开始：全天活动为日期，否则为带时区偏移的时间"},
+            "end": {"description": "第一场的结束：全天活动为最后一天（含），否则为带时区偏移的时间"},
+            "all_day": {"type": "boolean", "description": "是否全天活动"},
+            "when": _text("时间的文字说明（与网页相同）"),
+            "rrule": {"type": ["string", "null"], "pattern": r"^FREQ=(DAILY|WEEKLY)(;[A-Z]+=[^;]+)*$",
+                      "description": "重复活动的 RFC 5545 RRULE 值（与 .ics 相同），不重复的活动为 null；"
+                                     "DTSTART 是第一场的开始"},
+            "exdate": {"type": "array", "items": {"type": "string", "pattern": r"^\d{8}(T\d{6}Z?)?$"},
+                       "description": "重复活动不举办的场次，RFC 5545 EXDATE 值（与 .ics 相同）："
+                                      "全天活动为日期，否则为专题时区（campaign.timezone）的当地时间"},
+            "sessions": {"type": "array", "minItems": 1,
+                         "items": {"type": "object", "additionalProperties": False,
+                                   "required": ["start", "end"], "properties": {"start": {}, "end": {}}},
+                         "description": "每一场的开始和结束（已去掉不举办的日期）；不重复的活动只有一场"},
+            "mode": _enum("形式：offline 线下、online 线上、hybrid 线上线下", "offline", "online", "hybrid"),
+            "venue": _text("场地名称；线上活动为空"),
+            "address": _text("场地地址"),
+            "lat": _number("场地纬度，GCJ-02 坐标（高德地图所用），不是 WGS-84"),
+            "lng": _number("场地经度，GCJ-02 坐标（高德地图所用），不是 WGS-84"),
+            "lat_wgs84": _number("场地纬度，WGS-84 坐标（GPS、OpenStreetMap 所用）"),
+            "lng_wgs84": _number("场地经度，WGS-84 坐标（GPS、OpenStreetMap 所用）"),
+            "online_url": _text("线上参与的网址"),
+            "registration_url": _text("报名网址"),
+            "contact_name": _text("公开的联系人；未公开则为空"),
+            "contact_phone": _text("公开的联系电话；未公开则为空"),
+            "url": {"type": "string", "format": "uri", "description": "活动页面的网址"},
+            "kepuri_id": _text("全国科普日活动编号；没有则为空"),
+        },
+        "if": {"properties": {"all_day": {"const": True}}},
+        "then": _times_of(_DATE),
+        "else": _times_of(_DATETIME),
+    }
+    activity["required"] = list(activity["properties"])
+    campaign = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": _text("活动专题编号"),
+            "title": _text("活动专题名称"),
+            "label": _text("官方标签"),
+            "year": {"type": "integer", "description": "年份"},
+            "period": {"type": "array", "items": _DATE, "minItems": 2, "maxItems": 2,
+                       "description": "集中开展时间 [开始, 结束]（含）"},
+            "timezone": _text("时区（IANA 名称，如 Asia/Shanghai）：时间、EXDATE 按它理解"),
+        },
+    }
+    campaign["required"] = list(campaign["properties"])
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": base_url + url.DATA_SCHEMA,
+        "title": "科普活动日历 · 活动专题的开放数据（activities.json）",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["campaign", "activities"],
+        "properties": {"campaign": campaign, "activities": {"type": "array", "items": activity}},
+    }
+    return (json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def _json_document(campaign: dict[str, Any], records: list[dict[str, Any]]) -> bytes:

@@ -314,8 +314,25 @@ def _times(a: Activity) -> list[str]:
         param = ";VALUE=DATE"
         lines = [f"DTSTART{param}:{_dt(start)}", f"DTEND{param}:{_dt(end + timedelta(days=1))}"]
         # DTEND is exclusive; YAML's end is inclusive
+    rule = recurrence_rule(a)
+    if rule is not None:
+        lines.append(f"RRULE:{rule[0]}")
+        if rule[1]:
+            lines.append(f"EXDATE{param}:" + ",".join(rule[1]))
+    return lines
+
+
+def recurrence_rule(a: Activity) -> tuple[str, list[str]] | None:
+    """The RRULE value and the EXDATE values of a repeating activity exactly as its VEVENT has
+    them (EXDATE in DTSTART's value type: local times of the campaign's zone, or dates), or None
+    when it does not repeat. Open data (data.py) publishes the same strings."""
+    r = a.recurrence
+    days = a.occurrence_days() if r else []
     if not r or not days:
-        return lines
+        return None
+    tzid = a.campaign.timezone
+    timed = isinstance(a.start, datetime) and isinstance(a.end_value, datetime)
+    fmt = _local_utc if timed and _is_utc(tzid) else _dt
     rule = [f"FREQ={r.freq.upper()}"]
     if timed:
         # With a TZID DTSTART, UNTIL must be UTC (RFC 5545 3.3.10); the end of the last day,
@@ -327,14 +344,10 @@ def _times(a: Activity) -> list[str]:
         rule.append(f"INTERVAL={r.interval}")
     if r.freq == "weekly" and r.byday:
         rule.append("BYDAY=" + ",".join(d.upper() for d in sorted(set(r.byday), key=_WEEKDAYS.index)))
-    lines.append("RRULE:" + ";".join(rule))
     first = days[0]
     skip = sorted(d for d in set(r.except_) if first < d <= r.until)
-    if skip:
-        at = start.time() if timed else None
-        lines.append(f"EXDATE{param}:" + ",".join(fmt(datetime.combine(d, at) if at is not None else d)
-                                                   for d in skip))
-    return lines
+    at = a.start.time() if isinstance(a.start, datetime) and timed else None
+    return ";".join(rule), [fmt(datetime.combine(d, at) if at is not None else d) for d in skip]
 
 
 def _vevent(a: Activity, ctx: _Context) -> bytes:

@@ -33,6 +33,10 @@ def activities_folder(c: Campaign) -> str:
     return f"{c.id}/activities"
 
 
+def home_page() -> str:
+    return ""
+
+
 def campaign_page(c: Campaign) -> str:
     return f"{c.id}/"
 
@@ -73,9 +77,13 @@ def open_data(c: Campaign) -> tuple[str, str]:
     return f"{c.id}/activities.json", f"{c.id}/activities.csv"
 
 
+DATA_SCHEMA = "activities.schema.json"  # JSON Schema of every campaign's activities.json
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+
 # Names the build writes at the root besides campaigns (the theme's own folders included).
-ROOT_OUTPUTS = ("index.html", "404.html", "calendar.ics", "sitemap.xml", "sitemap.xml.gz", "robots.txt",
-                "activities.schema.json", "search", "assets", "stylesheets", "javascripts", SHELL_DIR)
+ROOT_OUTPUTS = ("index.html", "404.html", "calendar.ics", SITEMAP, "sitemap.xml.gz", ROBOTS,
+                DATA_SCHEMA, "search", "assets", "stylesheets", "javascripts", SHELL_DIR)
 
 
 def campaign_children() -> set[str]:
