@@ -8,7 +8,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from ..model import Activity, Campaign
@@ -19,7 +18,6 @@ from .geo import wgs84
 from .text import MODE_WORD, SYSTEM_WORD, sessions, when_text
 
 # a venue hosts many activities, and the precise inverse transform iterates (~0.4 ms a point)
-_wgs84 = lru_cache(maxsize=1 << 16)(wgs84)
 
 
 def session_times(a: Activity) -> list[dict[str, str]]:
@@ -42,7 +40,7 @@ def activity_record(a: Activity, base_url: str) -> dict[str, Any]:
     v = a.venue
     lat_wgs84 = lng_wgs84 = None  # the YAML's lat/lng are GCJ-02 (高德); WGS-84 for other maps
     if v is not None and v.lat is not None and v.lng is not None:
-        lat_wgs84, lng_wgs84 = _wgs84(v.lat, v.lng)
+        lat_wgs84, lng_wgs84 = wgs84(v.lat, v.lng)
     return {
         "id": a.slug,
         "campaign": c.id,

@@ -6,9 +6,12 @@ iterated to ~0.1 mm), so the conversion is not hand-written here."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import prcoords
 
 
+@lru_cache(maxsize=1 << 16)  # venues repeat; feeds, pages and open data all ask
 def wgs84(lat: float, lng: float) -> tuple[float, float]:
     """GCJ-02 → WGS-84, rounded to 6 decimals (~0.1 m, beyond the data's own accuracy).
     Points outside mainland China are returned unchanged, as the transform does not apply."""
