@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Activity, Campaign
+from ..rules import report_deadline
 from .cells import csv_row
 from .text import MODE_WORD, SYSTEM_WORD, when_text
 
@@ -127,7 +128,7 @@ def campaign_stats(c: Campaign) -> Stats:
     s.outside_share = systems["other"] / known if known else None
     modes = Counter(a.mode for a in live)
     s.by_mode = [(MODE_WORD[k], modes[k]) for k in ("offline", "online", "hybrid")]
-    info_due = max((d.date for d in c.deadlines), default=c.span.end)
+    info_due = report_deadline(c)
     for a in live:
         r = a.report
         if r is None:

@@ -1,0 +1,143 @@
+"""Deployment: the example site_url refused in CI for real campaigns, deadline kinds, Chinese usage
+errors, `kepu init` and the pull-request summary (`kepu changes`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import BASE_CAMPAIGN, Repo, line_of, set_fields
+from site_fixtures import copy_repo
+
+from generator.commands.cli import build_site
+from generator.rules import registration_deadline, report_deadline
+from generator.validate import read_site
+
+ROOT = Path(__file__).resolve().parents[1]
+KEPU = [sys.executable, "-m", "generator.commands.cli"]
+SMALL = "2021-changzhou-kejizhou"
+
+
+def run_kepu(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+    return subprocess.run(
+        [*KEPU, *args], cwd=cwd, capture_output=True, text=True, input=stdin,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def drop_sample(repo: Path, cid: str) -> None:
+    path = repo / "campaigns" / cid / "campaign.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nsample: true\n" in text
+    path.write_text(text.replace("\nsample: true\n", "\n"), encoding="utf-8")
+
+
+# ---- A. the example site_url ----------------------------------------------------------------
+
+
+def test_every_sample_campaign_says_so() -> None:
+    for cfile in sorted(ROOT.glob("campaigns/*/campaign.yml")):
+        assert yaml.safe_load(cfile.read_text(encoding="utf-8")).get("sample") is True, cfile
+
+
+def test_real_campaign_with_example_site_url_fails_in_ci(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    drop_sample(repo, SMALL)
+    res = run_kepu(repo, "build", "-d", str(tmp_path / "out"), "-q", env={"CI": "true"})
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "mkdocs.yml 的 site_url 还是示例网址 https://kepu.example.cn/" in res.stderr
+    assert SMALL in res.stderr and "请把 mkdocs.yml 的 site_url 改成本网站的正式网址" in res.stderr
+    assert not (tmp_path / "out").exists()
+    # the same through plain `mkdocs build` (the plugin does the check)
+    res = subprocess.run(
+        [str(Path(sys.executable).with_name("mkdocs")), "build", "-q", "-d", str(tmp_path / "out2")],
+        cwd=repo, capture_output=True, text=True, env={**os.environ, "CI": "true"},
+    )
+    assert res.returncode != 0 and "示例网址" in res.stderr, res.stderr
+    # a real site_url builds in CI
+    cfg = repo / "mkdocs.yml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "site_url: https://kepu.example.cn/", "site_url: https://kepu.test-kexie.cn/"), encoding="utf-8")
+    res = run_kepu(repo, "build", "-d", str(tmp_path / "out"), "-q", env={"CI": "true"})
+    assert res.returncode == 0, res.stderr
+    assert "示例网址" not in res.stderr
+
+
+def test_real_campaign_with_example_site_url_warns_outside_ci(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    drop_sample(repo, SMALL)
+    monkeypatch.delenv("CI", raising=False)
+    with caplog.at_level(logging.WARNING):
+        assert build_site(repo, tmp_path / "out", quiet=True)
+    assert any("示例网址" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_sample_site_builds_in_ci(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    monkeypatch.setenv("CI", "true")
+    with caplog.at_level(logging.WARNING):
+        assert build_site(repo, tmp_path / "out", quiet=True)
+    assert not any("示例网址" in r.getMessage() for r in caplog.records)
+
+
+# ---- B. deadlines[].kind --------------------------------------------------------------------
+
+
+def _campaign(deadlines: str) -> str:
+    return set_fields(BASE_CAMPAIGN, deadlines="\n" + deadlines.rstrip("\n"))
+
+
+def test_kind_registration_wins_over_the_words(repo: Repo) -> None:
+    repo.campaign(_campaign(
+        "  - {date: 2022-09-10, what: 报送活动安排表, kind: registration}\n"
+        "  - {date: 2022-09-28, what: 完成活动注册后补充材料, kind: info}\n"
+        "  - {date: 2022-10-09, what: 报送活动总结, kind: report}\n"
+        "  - {date: 2022-10-20, what: 其他事项}\n"
+    ))
+    site, problems = read_site(repo.root)
+    (c,) = site.campaigns
+    assert registration_deadline(c).isoformat() == "2022-09-10"
+    assert report_deadline(c).isoformat() == "2022-10-09"
+    assert not [p for p in problems.items if "kind" in p.message]
+
+
+def test_registration_found_by_words_warns(repo: Repo) -> None:
+    text = _campaign(
+        "  - {date: 2022-09-28, what: 在全国科普日网站完成活动注册}\n"
+        "  - {date: 2022-10-09, what: 报送活动总结}\n"
+    )
+    path = repo.campaign(text)
+    res = repo.check()
+    assert res.rc == 0
+    w = res.find(path, line_of(text, "完成活动注册"), "请在 deadlines 里写 kind: registration", level="警告")
+    assert w.col == 5
+    assert [p for p in res.warnings if "kind" in p.msg] == [w]
+    site, _ = read_site(repo.root)
+    assert registration_deadline(site.campaigns[0]).isoformat() == "2022-09-28"
+    assert report_deadline(site.campaigns[0]).isoformat() == "2022-10-09"  # the last, with no report kind
+
+
+def test_unknown_kind_is_an_error(repo: Repo) -> None:
+    text = _campaign("  - {date: 2022-09-28, what: 完成活动注册, kind: zhuce}\n")
+    path = repo.campaign(text)
+    res = repo.check()
+    assert res.rc == 1
+    res.find(path, line_of(text, "zhuce"), "zhuce", "不是可用的值")
+
+
+def test_sample_deadlines_all_have_a_kind() -> None:
+    site, problems = read_site(ROOT)
+    assert all(d.kind for c in site.campaigns for d in c.deadlines)
+    assert not [p for p in problems.items if "kind" in p.message]
+    by_id = {c.id: c for c in site.campaigns}
+    assert registration_deadline(by_id["2022-changzhou-kepuri"]).isoformat() == "2022-09-28"
+    assert registration_deadline(by_id["2023-jiujiang-kepuri"]).isoformat() == "2023-09-25"
+    assert registration_deadline(by_id["2023-chengdu-kepuri"]) is None
