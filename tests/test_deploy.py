@@ -3,8 +3,10 @@ errors, `kepu init` and the pull-request summary (`kepu changes`)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +143,54 @@ def test_sample_deadlines_all_have_a_kind() -> None:
     assert registration_deadline(by_id["2022-changzhou-kepuri"]).isoformat() == "2022-09-28"
     assert registration_deadline(by_id["2023-jiujiang-kepuri"]).isoformat() == "2023-09-25"
     assert registration_deadline(by_id["2023-chengdu-kepuri"]) is None
+
+
+# ---- C. Chinese usage errors ----------------------------------------------------------------
+
+ENGLISH = re.compile(
+    r"usage|error|argument|invalid|choice|choose|required|unrecognized|options|positional|"
+    r"show this help|expected|subcommands|ambiguous", re.I,
+)
+
+
+def _commands() -> list[str]:
+    from generator.commands.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["bogus"], ["kepu：错误：参数 命令：不能是 'bogus'，可选：'check'", "运行 kepu -h 查看全部用法"]),
+    (["check", "--format", "xml"], ["kepu check：错误：参数 --format：不能是 'xml'，可选：'text', 'github'"]),
+    (["build", "--nope"], ["kepu：错误：不认识的参数：--nope"]),
+    (["import"], ["kepu import：错误：缺少必填参数：FILE", "运行 kepu import -h"]),
+    (["schema", "--write"], ["kepu schema：错误：参数 --write：后面需要一个值"]),
+    (["new", "page"], ["kepu new：错误：参数", "不能是 'page'"]),
+])
+def test_usage_errors_are_chinese(tmp_path: Path, args: list[str], says: list[str]) -> None:
+    res = run_kepu(tmp_path, *args)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("用法：kepu"), res.stderr
+    for text in says:
+        assert text in res.stderr, res.stderr
+    assert not ENGLISH.search(res.stderr), res.stderr
+
+
+def test_every_commands_help_is_chinese(tmp_path: Path) -> None:
+    commands = _commands()
+    assert {"check", "build", "import", "stats", "new"} <= set(commands)
+    for args in [["-h"], *([c, "-h"] for c in commands)]:
+        res = run_kepu(tmp_path, *args)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.startswith("用法：kepu"), res.stdout
+        assert "显示这段帮助并退出" in res.stdout, res.stdout
+        assert "选项:" in res.stdout, res.stdout
+        assert not ENGLISH.search(res.stdout), (args, res.stdout)
+
+
+def test_other_parsers_in_the_process_stay_english() -> None:
+    from generator.commands.cli import build_parser
+
+    build_parser().format_help()
+    assert "usage:" in argparse.ArgumentParser(prog="x").format_help()
