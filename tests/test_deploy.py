@@ -4,6 +4,7 @@ errors, `kepu init` and the pull-request summary (`kepu changes`)."""
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import re
@@ -194,3 +195,74 @@ def test_other_parsers_in_the_process_stay_english() -> None:
 
     build_parser().format_help()
     assert "usage:" in argparse.ArgumentParser(prog="x").format_help()
+
+
+# ---- D. kepu init ---------------------------------------------------------------------------
+
+NEW_SITE = ["--site-name", "常州科普: 日历 #1", "--site-url", "https://kepu.cz-kexie.cn",
+            "--organiser", "常州市科学技术协会", "--icp", "苏ICP备12345678号-1"]
+
+
+def test_init_with_flags_then_build(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL, "2023-chengdu-kepuri"])
+    before = (repo / "mkdocs.yml").read_text(encoding="utf-8")
+    res = run_kepu(repo, "init", *NEW_SITE, "--drop-samples")
+    assert res.returncode == 0, res.stderr
+    assert "已删除 2 个示例活动专题" in res.stdout
+    after = (repo / "mkdocs.yml").read_text(encoding="utf-8")
+    # only the four lines changed: every comment and the rest of the layout stay
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert [b for _, b in changed] == [
+        'site_name: "常州科普: 日历 #1"', 'site_url: "https://kepu.cz-kexie.cn/"',
+        '  organiser: "常州市科学技术协会"', '  icp: "苏ICP备12345678号-1"',
+    ]
+    config = yaml.safe_load(after)
+    assert config["extra"] == {"organiser": "常州市科学技术协会", "icp": "苏ICP备12345678号-1"}
+    assert sorted(p.name for p in (repo / "campaigns").iterdir()) == ["brands.yml"]
+    # a real campaign of the new deployment builds in CI with the new site_url
+    res = run_kepu(repo, "new", "campaign", "2024-changzhou-kepuri", "--region", "常州市")
+    assert res.returncode == 0, res.stderr
+    res = run_kepu(repo, "build", "-q", "-d", str(tmp_path / "out"), env={"CI": "true"})
+    assert res.returncode == 0, res.stderr
+    home = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "主办单位：常州市科学技术协会" in home and "苏ICP备12345678号-1" in home
+    assert "常州科普: 日历 #1" in home
+    assert "kepu.example.cn" not in (tmp_path / "out" / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_init_keeps_samples_and_refuses_the_example_url(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    res = run_kepu(repo, "init", "--site-url", "https://kepu.example.cn/", "--keep-samples")
+    assert res.returncode == 2 and "示例网址" in res.stderr
+    res = run_kepu(repo, "init", "--site-url", "ftp://x")
+    assert res.returncode == 2 and "应以 https:// 开头" in res.stderr
+    res = run_kepu(repo, "init", "--site-url", "https://kepu.cz-kexie.cn/")  # no terminal: must choose
+    assert res.returncode == 2 and "--keep-samples" in res.stderr and SMALL in res.stderr
+    assert "kepu.example.cn" in (repo / "mkdocs.yml").read_text(encoding="utf-8")  # nothing written
+    res = run_kepu(repo, "init", "--site-url", "https://kepu.cz-kexie.cn/", "--keep-samples")
+    assert res.returncode == 0, res.stderr
+    assert (repo / "campaigns" / SMALL / "campaign.yml").is_file()
+    config = yaml.safe_load((repo / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["site_url"] == "https://kepu.cz-kexie.cn/" and config["site_name"] == "科普活动日历"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.commands.cli import main
+
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    monkeypatch.chdir(repo)
+    # name, a bad url then a good one, organiser kept (enter), ICP, keep samples
+    monkeypatch.setattr(sys, "stdin", _Terminal("新乡科普\nkepu.xx.cn\nhttps://kepu.xx.cn\n\n豫ICP备1号\nn\n"))
+    assert main(["init"]) == 0
+    out, err = capsys.readouterr()
+    assert "网站的正式网址" in out and "应以 https:// 开头" in err
+    config = yaml.safe_load((repo / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert (config["site_name"], config["site_url"]) == ("新乡科普", "https://kepu.xx.cn/")
+    assert config["extra"] == {"organiser": "某某市科学技术协会", "icp": "豫ICP备1号"}
+    assert (repo / "campaigns" / SMALL).is_dir()
