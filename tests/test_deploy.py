@@ -266,3 +266,78 @@ def test_init_asks_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (config["site_name"], config["site_url"]) == ("新乡科普", "https://kepu.xx.cn/")
     assert config["extra"] == {"organiser": "某某市科学技术协会", "icp": "豫ICP备1号"}
     assert (repo / "campaigns" / SMALL).is_dir()
+
+
+# ---- G. the pull request's effect for visitors (kepu changes) ---------------------------------
+
+ACTS = f"campaigns/{SMALL}/activities"
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.cn", "-c", "commit.gpgsign=false",
+                    *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def _table(markdown: str) -> list[list[str]]:
+    rows = [ln for ln in markdown.splitlines() if ln.startswith("| ") and not ln.startswith("| 变动")]
+    # split on unescaped pipes, as GitHub's table parser does
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]] for ln in rows]
+
+
+def test_changes_between_two_commits(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    acts = repo / ACTS
+    src = (acts / "xinbei/hehai-daxue-changzhou-kaifangri.yml").read_text(encoding="utf-8")
+    (acts / "xinbei/hehai-yejian.yml").write_text(
+        src.replace("title: 河海大学常州校区实验室与工程中心科普开放日",
+                    'title: "夜间开放 | 第二场 <b>*星空*</b>"'), encoding="utf-8")
+    f = acts / "wujin/kejiaocheng-bainian-kejilu-kaifangzhou.yml"
+    f.write_text(f.read_text(encoding="utf-8").replace("科普开放周", "科普开放周（延长）"), encoding="utf-8")
+    f = acts / "tianning/hongmei-shequ-zhoumo-kepu-xiaoketang.yml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("organizer_system:", "status: cancelled\norganizer_system:"), encoding="utf-8")
+    (acts / "wujin/gongye-jiqiren-chanye-kepu-kaifangri.yml").unlink()
+    (repo / "content" / "about.md").write_text("改了关于页\n", encoding="utf-8")  # not an activity
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "pr")
+    res = run_kepu(repo, "changes", "--base", "HEAD~1")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "新增 1 项，取消 1 项，修改 1 项，删除 1 项" in out, out
+    rows = _table(out)
+    assert [r[0] for r in rows] == ["新增", "取消", "修改", "删除"], out
+    added, cancelled, changed, removed = rows
+    assert added[1] == r"夜间开放 \| 第二场 &lt;b&gt;\*星空\*&lt;/b&gt;"
+    assert added[3] == "新北区" and added[4] == rf"{ACTS}/xinbei/hehai-yejian.yml".replace("_", r"\_")
+    assert "2021" in added[2]
+    assert cancelled[1] == "红梅街道“周末科普小课堂”：反诈防骗与网络安全" and cancelled[3] == "天宁区"
+    assert changed[1] == "常州科教城“百年科技路”科普开放周（延长）" and changed[3] == "武进区"
+    assert removed[1] == "“产业+科普”：走进工业机器人智能制造生产线" and removed[3] == "武进区"
+    assert "about.md" not in out and "yangwang" not in out
+    # the problems of the changed files only (the added copy has the same venue and platform id)
+    listed = [ln for ln in out.splitlines() if ln.startswith("- ")]
+    assert listed, out
+    assert all(any(f in ln for f in ("hehai-yejian", "kejiaocheng", "hongmei")) for ln in listed), out
+
+
+def test_changes_with_nothing_changed_and_a_bad_base(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo", [SMALL])
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    res = run_kepu(repo, "changes", "--base", "HEAD")
+    assert res.returncode == 0 and "没有改动活动文件" in res.stdout
+    res = run_kepu(repo, "changes", "--base", "no-such-branch")
+    assert res.returncode == 2 and res.stderr.startswith("错误: 读取 git 改动失败")
+
+
+def test_markdown_cells_stay_one_plain_cell() -> None:
+    from generator.commands.changes import md_cell
+
+    assert md_cell("第一行\n第二行 | [链接](http://x) `code` <script>") == (
+        r"第一行 第二行 \| \[链接\](http://x) \`code\` &lt;script&gt;"
+    )

@@ -15,6 +15,7 @@ from ..outputs.site import check_paths
 from ..problems import Problems
 from ..repo import find_root
 from ..validate import read_site
+from .changes import add_changes
 from .init import add_init
 from .publish import refuse_output, swap_in, turn
 from .staff import add_commands
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")
     add_commands(add)  # staff workflow: import, export, new, stats, codeowners (staff.py)
     add_init(add)  # a new deployment: site name, site_url, organiser, ICP, samples (init.py)
+    add_changes(add)  # a pull request's effect for visitors, for the job summary (changes.py)
     return parser
 
 
