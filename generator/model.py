@@ -17,6 +17,7 @@ from .problems import Pos
 Slug = NewType("Slug", str)  # [a-z0-9-]+, used in URLs and feed UIDs
 Url = NewType("Url", str)  # http(s) only
 When = NewType("When", object)  # a date (all-day) or a naive local datetime
+DeadlineKind = Literal["registration", "info", "report", "other"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 
 
@@ -95,6 +96,10 @@ class DateRange:
 class Deadline:
     date: date = f("截止日期", example="2022-09-28")
     what: str = f("截止事项", example="在全国科普日平台完成活动注册")
+    kind: DeadlineKind | None = f(
+        "类别：registration 活动注册（晚于它加入的活动会被提醒）、info 报送信息、report 报送总结、other 其他",
+        None, example="registration",
+    )
 
 
 @dataclass
@@ -156,7 +161,7 @@ class Campaign:
     subtheme: Text | None = f("副主题，可暂定", None)
     edition: int | None = f("本地届次，如第33届科普宣传周", None, example=33)
     window: DateRange | None = f("系列活动可安排的日期范围，默认等于 period", None)
-    deadlines: list[Deadline] = f("给工作人员的截止日期 [{date, what}]", [])
+    deadlines: list[Deadline] = f("给工作人员的截止日期 [{date, what, kind}]", [])
     document: Document | None = f("通知文件 {number, issued, issuers, url}", None)
     timezone: str = f("时区（IANA 名称）", "Asia/Shanghai")
     audiences: dict[Slug, str] = f("重点人群：编号: 名称（默认五类重点人群）", {})

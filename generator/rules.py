@@ -9,15 +9,46 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .history import read_history
-from .model import Campaign
+from .model import Campaign, Deadline
 from .problems import Pos, Problems
 
-REGISTRATION_WORDS = ("注册", "登记", "发布活动")  # deadlines.what of the platform registration
+# Fallback for deadlines written before `kind` existed: deadlines.what of the platform registration
+REGISTRATION_WORDS = ("注册", "登记", "发布活动")
+
+
+def _by_words(d: Deadline) -> bool:
+    return d.kind is None and any(w in d.what for w in REGISTRATION_WORDS)
+
+
+def _registration(c: Campaign) -> tuple[list[Deadline], bool]:
+    """The registration deadlines and whether they were found by words: ``kind: registration``
+    wins; without one, deadlines that have no kind are matched by the words of ``what``."""
+    marked = [d for d in c.deadlines if d.kind == "registration"]
+    return (marked, False) if marked else ([d for d in c.deadlines if _by_words(d)], True)
 
 
 def registration_deadline(c: Campaign) -> date | None:
-    days = [d.date for d in c.deadlines if any(w in d.what for w in REGISTRATION_WORDS)]
-    return max(days, default=None)
+    return max((d.date for d in _registration(c)[0]), default=None)
+
+
+def report_deadline(c: Campaign) -> date:
+    """When the after-event data is due: the last ``kind: report`` deadline, else the last deadline
+    of any kind, else the end of the campaign."""
+    reports = [d.date for d in c.deadlines if d.kind == "report"]
+    return max(reports or [d.date for d in c.deadlines], default=c.span.end)
+
+
+def deadline_kinds(campaigns: list[Campaign], problems: Problems) -> None:
+    """Warn where the registration deadline is recognised only by its words."""
+    for c in campaigns:
+        found, by_words = _registration(c)
+        for i, d in enumerate(c.deadlines, 1):
+            if by_words and d in found:
+                where = c.field_pos.get(f"deadlines[{i}]") or c.pos
+                problems.warn(
+                    where, f"“{d.what}”按文字被当作活动注册截止日期：请在 deadlines 里写 kind: registration"
+                    "（其他截止日期写 info、report 或 other）", f"deadlines[{i}].kind",
+                )
 
 
 def late_additions(

@@ -19,7 +19,7 @@ from .load import read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .parallel import fork_map
 from .problems import Pos, Problems
-from .rules import late_additions  # activities added after registration closed (git)
+from .rules import deadline_kinds, late_additions  # registration deadline; activities added after it (git)
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,6 +97,7 @@ def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = Tr
         c = read_campaign(d, brands, problems, parallel=parallel)
         if c is not None:
             campaigns.append(c)
+    deadline_kinds(campaigns, problems)
     late_additions(root, campaigns, problems)
     if only:
         files = [p.resolve() for p in only]

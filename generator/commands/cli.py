@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 from ..outputs.site import check_paths
 from ..problems import Problems
 from ..repo import find_root
 from ..validate import read_site
+from .changes import add_changes
+from .init import add_init
 from .publish import refuse_output, swap_in, turn
 from .staff import add_commands
 
@@ -129,8 +133,87 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# argparse's own messages (Python 3.11), in Chinese. argparse looks each one up when it is used,
+# through the names `_` and `ngettext` it imported from gettext (default text domain, not an
+# "argparse" one). A gettext catalog would need compiled .mo files plus a process-wide switch of
+# text domain and language that reaches every other library's messages; instead KepuParser swaps
+# those two names for this table, only while kepu's own parsers are built, parse or print.
+# Messages not listed (argparse may add some) stay in English rather than fail.
+ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "subcommands": "子命令",
+    "show this help message and exit": "显示这段帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必填参数：%s",
+    "unrecognized arguments: %s": "不认识的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "不能是 %(value)r，可选：%(choices)s",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的 %(type)s 值",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "没有命令 %(parser_name)r（可选：%(choices)s）",
+    "expected one argument": "后面需要一个值",
+    "expected at most one argument": "后面最多一个值",
+    "expected at least one argument": "后面至少需要一个值",
+    "expected %s argument": "后面需要 %s 个值",
+    "expected %s arguments": "后面需要 %s 个值",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须有一个",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是 %(matches)s",
+    "ignored explicit argument %r": "这个选项不接受值：%r",
+    "unexpected option string: %s": "多余的选项：%s",
+    "can't open '%(filename)s': %(error)s": "无法打开 '%(filename)s'：%(error)s",
+}
+
+
+@contextlib.contextmanager
+def _chinese_argparse() -> Iterator[None]:
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._ = lambda msg: ARGPARSE_ZH.get(msg, msg)  # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: ARGPARSE_ZH.get(one if n == 1 else many, one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+class KepuParser(argparse.ArgumentParser):
+    """ArgumentParser whose own messages (usage, errors, -h) are Chinese; its subcommands' parsers
+    are KepuParsers too (argparse makes them with the parent's class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _chinese_argparse():  # the -h help text and the group titles are made here
+            super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        with _chinese_argparse():
+            return super().add_subparsers(**kwargs)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _chinese_argparse():
+            return super().parse_known_args(*args, **kwargs)
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:  # "unrecognized arguments" is made here
+        with _chinese_argparse():
+            return super().parse_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        with _chinese_argparse():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _chinese_argparse():
+            return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
+        with _chinese_argparse():
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}：错误：{message}\n运行 {self.prog} -h 查看全部用法\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kepu", description="科普活动日历：校验、生成网站和日历订阅")
+    parser = KepuParser(prog="kepu", description="科普活动日历：校验、生成网站和日历订阅")
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
     def add(name: str, helptext: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
@@ -150,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", nargs="?", choices=["campaign", "activity"], default="activity")
     p.add_argument("--write", metavar="DIR", help="把两个 schema 文件写入这个文件夹")
     add_commands(add)  # staff workflow: import, export, new, stats, codeowners (staff.py)
+    add_init(add)  # a new deployment: site name, site_url, organiser, ICP, samples (init.py)
+    add_changes(add)  # a pull request's effect for visitors, for the job summary (changes.py)
     return parser
 
 

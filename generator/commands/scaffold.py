@@ -59,8 +59,8 @@ categories:
 # window: {{start: {w_start}, end: {w_end}}}
 # «deadlines»
 # deadlines:
-#   - {{date: {d_reg}, what: 在全国平台完成活动注册和信息填报}}
-#   - {{date: {d_sum}, what: 报送活动总结和统计表}}
+#   - {{date: {d_reg}, what: 在全国平台完成活动注册和信息填报, kind: registration}}
+#   - {{date: {d_sum}, what: 报送活动总结和统计表, kind: report}}
 # «document»
 # document:
 #   number: ××科协〔{year}〕1号

@@ -29,6 +29,7 @@ from ..outputs.data import campaign_stats
 from ..outputs.text import when_text
 from ..problems import Problems, shown
 from ..repo import find_root
+from ..rules import report_deadline
 from ..validate import display, owner_handles, read_site
 from .export import export_xlsx
 from .importer import load_campaign, run_import
@@ -164,7 +165,7 @@ def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
         ("宣传报道情况", "参与媒体数量", media_outlets(live)),
         ("宣传报道情况", "宣传报道数量", s.media),
     ]
-    due = max((d.date for d in c.deadlines), default=c.span.end)
+    due = report_deadline(c)
     return rows, s.missing_report, due
 
 

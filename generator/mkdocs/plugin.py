@@ -39,6 +39,25 @@ from .shell import SHELL_BODY, Shells, sitemap
 
 log = logging.getLogger("mkdocs.plugins.kepu")
 
+# The site_url this repository ships with: a real deployment must replace it, or every webcal and
+# calendar link, QR code and printed footer points at a host that is not theirs.
+EXAMPLE_SITE_URL = "https://kepu.example.cn/"
+
+
+def example_site_url_problem(site_url: str, campaigns: list[Any]) -> str | None:
+    """The message when real (non-sample) campaigns are built with the example site_url."""
+    if site_url.rstrip("/").lower() != EXAMPLE_SITE_URL.rstrip("/"):
+        return None
+    real = [c.id for c in campaigns if not c.sample]
+    if not real:
+        return None  # the sample site itself
+    return (
+        f"mkdocs.yml 的 site_url 还是示例网址 {EXAMPLE_SITE_URL}，但 {'、'.join(real[:3])}"
+        f"{' 等' if len(real) > 3 else ''}不是示例活动：日历订阅、二维码和打印页都会指向这个示例网址。"
+        "请把 mkdocs.yml 的 site_url 改成本网站的正式网址（如 https://kepu.某某科协.cn/），"
+        "或运行 kepu init 设置"
+    )
+
 
 def html_text(text: str) -> Markup:
     """Text for mkdocs-material's templates, which print titles without escaping (MkDocs' Jinja
@@ -125,6 +144,11 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             )
         if not config.site_url:
             raise PluginError("mkdocs.yml 缺少 site_url：日历订阅地址和二维码需要网站的完整网址")
+        wrong_url = example_site_url_problem(config.site_url, site.campaigns)
+        if wrong_url:
+            if os.environ.get("CI", "").lower() == "true":  # set by GitHub Actions and most CI
+                raise PluginError(wrong_url + "。在 CI 中不生成网站。")
+            log.warning(wrong_url)
         self.build = SiteBuild(site, config.site_url, root, options)
         self.shells = Shells(self.build.shell_folders())
         self.build.timings["read"] = read_time

@@ -11,13 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from ..model import Activity, Campaign
+from ..rules import report_deadline
 from . import site as url
 from .cells import csv_row
 from .feeds import recurrence_rule
 from .geo import wgs84
 from .text import MODE_WORD, SYSTEM_WORD, sessions, when_text
-
-# a venue hosts many activities, and the precise inverse transform iterates (~0.4 ms a point)
 
 
 def session_times(a: Activity) -> list[dict[str, str]]:
@@ -271,7 +270,7 @@ def campaign_stats(c: Campaign) -> Stats:
     s.outside_share = systems["other"] / known if known else None
     modes = Counter(a.mode for a in live)
     s.by_mode = [(MODE_WORD[k], modes[k]) for k in ("offline", "online", "hybrid")]
-    info_due = max((d.date for d in c.deadlines), default=c.span.end)
+    info_due = report_deadline(c)
     for a in live:
         r = a.report
         if r is None:
