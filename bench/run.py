@@ -170,7 +170,12 @@ def median(runs: list[Run]) -> Run:
 
 
 def phases(stderr: str) -> dict[str, float]:
-    return {k: float(v) for k, v in re.findall(r"kepu 用时 (\S+) ([\d.]+)s", stderr)}
+    """The plugin's phase timings (its log speaks Chinese; PHASE_WORD maps the names back)."""
+    from generator.mkdocs.plugin import PHASE_WORD
+
+    key = {word: phase for phase, word in PHASE_WORD.items()}
+    found = re.findall(r"kepu 用时：(.+?) ([\d.]+) 秒", stderr)
+    return {key.get(name, name): float(v) for name, v in found}
 
 
 def main() -> None:

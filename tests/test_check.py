@@ -1353,3 +1353,31 @@ def test_campaign_id_that_is_a_site_path(repo: Repo, cid: str) -> None:
     res = repo.check()
     assert res.rc == 1
     res.find(path, 1, "活动专题编号不能用", cid)
+
+
+def test_own_problems_first_and_sample_warnings_on_request(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A clerk's own warnings are not buried under the sample campaigns' (issue 14)."""
+    import shutil
+
+    from site_fixtures import copy_repo
+
+    from generator.commands import cli
+
+    repo = copy_repo(tmp_path / "repo", ["2022-xinxiang-kejizhou"])
+    own = repo / "campaigns" / "2022-xinxiang-own"
+    shutil.copytree(repo / "campaigns" / "2022-xinxiang-kejizhou", own)
+    text = (own / "campaign.yml").read_text(encoding="utf-8")
+    (own / "campaign.yml").write_text(text.replace("sample: true\n", ""), encoding="utf-8")
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("CI", raising=False)
+    assert cli.main(["check"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if "警告" in ln and ln.startswith("campaigns/")]
+    assert lines and all(ln.startswith("campaigns/2022-xinxiang-own/") for ln in lines), out
+    assert "示例数据的警告，没有列出；加 --samples 查看" in out, out
+    assert cli.main(["check", "--samples"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if "警告" in ln and ln.startswith("campaigns/")]
+    firsts = [ln.split("/")[1] for ln in lines]
+    assert "2022-xinxiang-kejizhou" in firsts, out
+    assert firsts == sorted(firsts, key=lambda c: c != "2022-xinxiang-own"), "own warnings come first"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..outputs.site import check_paths
-from ..problems import Problems
+from ..problems import Problem, Problems
 from ..repo import find_root
 from ..validate import read_site
 from .changes import add_changes
@@ -36,13 +36,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             return 2
     site, problems = read_site(root, paths or None)
     check_paths(site.campaigns, root, problems)
-    report(problems, args.format)
+    # Staff's own problems first; the sample campaigns' warnings (they hold historical data on
+    # purpose) only on request, so a clerk's warnings are not buried under them.
+    sample_dirs = [(root / "campaigns" / c.id).resolve() for c in site.campaigns if c.sample]
+
+    def in_sample(p: Problem) -> bool:
+        where = (Path.cwd() / p.pos.path).resolve()
+        return any(where == d or d in where.parents for d in sample_dirs)
+
+    own = Problems([p for p in problems.items if not in_sample(p)])
+    sample = Problems([p for p in problems.items if in_sample(p) and (args.samples or p.level == "error")])
+    report(own, args.format)
+    report(sample, args.format)
     n_act = sum(len(c.activities) for c in site.campaigns)
     if not site.campaigns and not problems.errors:
         print("没有可检查的内容：campaigns/ 下还没有活动文件夹（可用 kepu new campaign 新建）")
         return 0
     errors, warnings = len(problems.errors), len(problems.warnings)
     summary = f"检查了 {len(site.campaigns)} 个活动专题、{n_act} 项活动：{errors} 个错误，{warnings} 个警告"
+    hidden = len(problems.items) - len(own.items) - len(sample.items)
+    if hidden:
+        summary += f"（其中 {hidden} 个是示例数据的警告，没有列出；加 --samples 查看）"
     print(summary, file=sys.stderr if args.format == "github" else sys.stdout)
     return 1 if errors else 0
 
@@ -224,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", "校验全部活动，或指定的活动文件夹/文件", cmd_check)
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--format", choices=["text", "github"], default="text", help="github：输出 CI 注释")
+    p.add_argument("--samples", action="store_true", help="也列出示例活动专题（sample: true）的警告")
     p = add("build", "校验后生成整个网站和日历订阅（与 mkdocs build 相同）", cmd_build)
     p.add_argument("-d", "--site-dir", metavar="DIR", help="输出文件夹，默认 site/")
     p.add_argument("-q", "--quiet", action="store_true", help="只显示警告和错误")
