@@ -272,6 +272,9 @@ def test_near_me_sorts_by_converted_distance_online_last(visit: Visit):
     for m, s in want:
         text = page.locator(f"li.kepu-item:has(a[href$='/{s}/']) [data-kepu-distance]").inner_text()
         assert text.endswith(distance_words(m)), (s, text, m)
+        # out of date order, every entry says its date (no day heading says it for it)
+        when = page.locator(f"li.kepu-item:has(a[href$='/{s}/']) .kepu-item__when")
+        assert when.is_visible() and "年" in when.inner_text(), (s, "date hidden in distance order")
     # without the conversion the nearest venue's distance would read differently
     raw = haversine(HERE["latitude"], HERE["longitude"], *ACTIVITIES[want[0][1]][2])
     assert distance_words(raw) != distance_words(want[0][0])
