@@ -19,7 +19,7 @@ from .load import read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .parallel import fork_map
 from .problems import Pos, Problems
-from .rules import late_additions  # activities added after registration closed (git)
+from .rules import late_additions, missing_systems  # cross-file rules (late additions: git)
 
 # Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,6 +98,7 @@ def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = Tr
         if c is not None:
             campaigns.append(c)
     late_additions(root, campaigns, problems)
+    missing_systems(campaigns, problems)
     if only:
         files = [p.resolve() for p in only]
         keep = {display(p) for p in files if p.is_file()}
