@@ -123,11 +123,19 @@ class Namer:
         from pypinyin import Style, lazy_pinyin
 
         text = YEAR_RE.sub(" ", text.translate(FULLWIDTH))
-        for w in self.drops(district):
-            text = text.replace(w, " ")
+        drops = set(self.drops(district))
+        tk = _tokenizer()
+        for w in drops:
+            if not w.endswith(SUFFIXES):  # 常州 but not 常州市: 常州市民 is 常州 + 市民
+                tk.add_word(w, freq=10**6)  # type: ignore[attr-defined]
         out: list[str] = []
         joinable = False  # whether a one-character word may join the word before
-        for token in _tokenizer().lcut(text):  # type: ignore[attr-defined]
+        dropped = False
+        for token in tk.lcut(text):  # type: ignore[attr-defined]
+            if token in drops or (dropped and token in SUFFIXES):
+                dropped, joinable = True, False
+                continue
+            dropped = False
             if token in self.places:
                 out.append(self.places[token])
                 joinable = True
@@ -140,11 +148,10 @@ class Namer:
                 if len(token) == 1 and token not in OWN_WORD and joinable and out:
                     out[-1] += "'" + word
                 else:
-                    out.append(word)
+                    out.append(("~" if token in OWN_WORD else "") + word)
                 joinable = token not in OWN_WORD
             else:
-                parts = re.findall(r"[a-z0-9]+", token.lower())
-                out += parts
+                out += re.findall(r"[a-z0-9]+", token.lower())
                 joinable = False
         kept = [w for w in out if not w.startswith("\0")]
         if not kept:
@@ -183,13 +190,14 @@ def fit(words: Iterable[str], limit: int) -> str:
     words = list(words)
     if words and len(words[0].replace("'", "")) > limit:
         words = words[0].split("'") + words[1:]
-    out = ""
-    for w in (w.replace("'", "") for w in words):
-        cand = f"{out}-{w}" if out else w
-        if len(cand) > limit:
+    kept: list[str] = []
+    for w in words:
+        if len("-".join([*kept, w]).replace("'", "").replace("~", "")) > limit:
             break
-        out = cand
-    return out
+        kept.append(w)
+    while kept and kept[-1].startswith("~"):  # never end on 与, 的, 进 …
+        kept.pop()
+    return "-".join(kept).replace("'", "").replace("~", "")
 
 
 def slugify(title: str, limit: int = LIMIT) -> str:
