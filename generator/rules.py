@@ -67,6 +67,7 @@ def late_additions(
 
 
 MISSING_SYSTEM_SHARE = 0.2  # more activities than this without organizer_system: the share is a guess
+MISSING_SYSTEM_MIN = 10  # a share of a handful of activities (a campaign just begun) says nothing
 
 
 def missing_systems(campaigns: list[Campaign], problems: Problems) -> None:
@@ -75,7 +76,7 @@ def missing_systems(campaigns: list[Campaign], problems: Problems) -> None:
     for c in campaigns:
         live = [a for a in c.activities if a.status != "cancelled"]
         missing = [a for a in live if not a.organizer_system]
-        if live and len(missing) / len(live) > MISSING_SYSTEM_SHARE:
+        if len(live) >= MISSING_SYSTEM_MIN and len(missing) / len(live) > MISSING_SYSTEM_SHARE:
             problems.warn(
                 Pos(c.pos.path, 1, 1),
                 f"{len(missing)} 项活动（{len(missing) / len(live):.0%}）没有填写 organizer_system"

@@ -6,6 +6,7 @@ or venue rather than `-2`."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Iterable
@@ -103,9 +104,11 @@ class Namer:
     def __init__(self, c: Campaign):
         self.c = c
         self.places = {**PLACE_READINGS, **district_readings(c)}
-        tk = _tokenizer()
+        # a copy of the word list: this campaign's places and path words must not leak into others
+        self.tk = copy.copy(_tokenizer())
+        self.tk.FREQ = dict(self.tk.FREQ)  # type: ignore[attr-defined]
         for word in self.places:
-            tk.add_word(word, freq=10**6)  # type: ignore[attr-defined]
+            self.tk.add_word(word, freq=10**6)  # type: ignore[attr-defined]
         brand = c.brand_info
         words = [*(brand.marks if brand else []), brand.name if brand else ""]
         words += [w[2:] for w in words if w.startswith("全国")]  # 全国科普日 → 科普日 too
@@ -124,7 +127,7 @@ class Namer:
 
         text = YEAR_RE.sub(" ", text.translate(FULLWIDTH))
         drops = set(self.drops(district))
-        tk = _tokenizer()
+        tk = self.tk
         for w in drops:
             if not w.endswith(SUFFIXES):  # 常州 but not 常州市: 常州市民 is 常州 + 市民
                 tk.add_word(w, freq=10**6)  # type: ignore[attr-defined]
