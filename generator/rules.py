@@ -95,3 +95,22 @@ def late_additions(
                     f"这个活动 {day} 才加入，晚于注册截止日期 {deadline}（{what}）："
                     "请确认已在全国平台补报，或与活动负责部门联系",
                 )
+
+
+MISSING_SYSTEM_SHARE = 0.2  # more activities than this without organizer_system: the share is a guess
+MISSING_SYSTEM_MIN = 10  # a share of a handful of activities (a campaign just begun) says nothing
+
+
+def missing_systems(campaigns: list[Campaign], problems: Problems) -> None:
+    """Warn when many activities lack organizer_system: the 科协-system share (the notices' 20% rule)
+    is then counted over the filled-in ones only and may be wrong."""
+    for c in campaigns:
+        live = [a for a in c.activities if a.status != "cancelled"]
+        missing = [a for a in live if not a.organizer_system]
+        if len(live) >= MISSING_SYSTEM_MIN and len(missing) / len(live) > MISSING_SYSTEM_SHARE:
+            problems.warn(
+                Pos(c.pos.path, 1, 1),
+                f"{len(missing)} 项活动（{len(missing) / len(live):.0%}）没有填写 organizer_system"
+                f"（主办单位系统），超过 {MISSING_SYSTEM_SHARE:.0%}：科协系统以外的占比只按已填写的计算，"
+                "可能不准。请补填 kexie 或 other（kepu import 会按主办单位名称推断）",
+            )

@@ -19,9 +19,8 @@ from .load import read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .parallel import fork_map
 from .problems import Pos, Problems
-from .rules import deadline_kinds, late_additions  # registration deadline; activities added after it (git)
+from .rules import deadline_kinds, late_additions, missing_systems  # cross-file rules (late additions: git)
 
-# Names the site itself uses directly under /<campaign>/ (see SPEC "Published site").
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YAML_EXTS = (".yml", ".yaml")
 MAX_SPAN_DAYS = 366  # a campaign's period or window: one year at most
@@ -99,6 +98,7 @@ def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = Tr
             campaigns.append(c)
     deadline_kinds(campaigns, problems)
     late_additions(root, campaigns, problems)
+    missing_systems(campaigns, problems)
     if only:
         files = [p.resolve() for p in only]
         keep = {display(p) for p in files if p.is_file()}

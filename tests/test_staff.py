@@ -161,7 +161,7 @@ def write_sheet(path: Path, rows: list[list], headers: list[str] = HEADERS, titl
 
 
 NEW_FILES = {
-    f"{ACT}/wujin/shu-xue-zhi-mei-qing-shao.yml": {
+    f"{ACT}/wujin/shuxue-zhimei-qingshaonian-kepu-jiangzuo.yml": {
         "title": "“数学之美”青少年科普讲座",
         "organizer": "常州市武进区科学技术协会",
         "co_organizers": ["武进区教育局", "湖塘镇人民政府"],
@@ -173,7 +173,7 @@ NEW_FILES = {
         "contact": {"name": "张老师", "phone": "13800000000", "public": False},
         "kepuri_id": "2022-320400-0101",
     },
-    f"{ACT}/jintan/jin-tan-qu-ke-pu-da.yml": {
+    f"{ACT}/jintan/kepu-dapengche-jinshequ.yml": {
         "title": "金坛区科普大篷车进社区",
         "organizer": "常州市金坛区科学技术协会",
         "category": "kepu-zhendi",
@@ -181,7 +181,7 @@ NEW_FILES = {
         "start": date(2022, 9, 17),
         "venue": {"name": "金坛区东城街道社区广场"},
     },
-    f"{ACT}/xinbei/yun-you-kong-long-yuan-xian.yml": {
+    f"{ACT}/xinbei/yunyou-konglongyuan-xianshang-kepu-zhibo.yml": {
         "title": "“云游恐龙园”线上科普直播",
         "organizer": "常州中华恐龙园",
         "category": "zaixian",
@@ -189,7 +189,7 @@ NEW_FILES = {
         "start": date(2022, 9, 18),
         "online": {"url": "https://live.example.cn/xinbei/2022-kepu", "platform": "抖音直播间"},
     },
-    f"{ACT}/liyang/li-yang-shi-ke-pu-tu.yml": {
+    f"{ACT}/liyang/kepu-tupian-xunzhan.yml": {
         "title": "溧阳市科普图片巡展",
         "organizer": "溧阳市科学技术协会",
         "category": "gedi-tese",
@@ -198,7 +198,7 @@ NEW_FILES = {
         "venue": {"name": "溧阳市民广场"},
         "online": {"url": "https://kepu.example.cn/liyang/tuzhan"},
     },
-    f"{ACT}/tianning/tian-ning-qu-ke-ji-guan.yml": {
+    f"{ACT}/tianning/kejiguan-mianfei-kaifang.yml": {
         "title": "天宁区科技馆科普日免费开放",
         "organizer": "常州市天宁区科学技术协会",
         "category": "kepu-zhendi",
@@ -245,9 +245,10 @@ def test_import_xlsx_writes_good_rows_and_refuses_bad_ones(site: Path, kepu) -> 
     assert "未通过校验，没有写入" in msg(16)
     assert f"{XLSX}: 提示: 这些列没有导入：备注" in res.out
     assert "写入 5 个，更新 0 个，跳过 8 行" in res.out
-    assert f"写入 {ACT}/wujin/shu-xue-zhi-mei-qing-shao.yml（第 4 行）" in res.out
+    assert f"写入 {ACT}/wujin/shuxue-zhimei-qingshaonian-kepu-jiangzuo.yml（第 4 行）" in res.out
     # written files carry the schema line and where they came from, and pass `kepu check`
-    first = (site / f"{ACT}/wujin/shu-xue-zhi-mei-qing-shao.yml").read_text(encoding="utf-8").splitlines()
+    lecture = site / f"{ACT}/wujin/shuxue-zhimei-qingshaonian-kepu-jiangzuo.yml"
+    first = lecture.read_text(encoding="utf-8").splitlines()
     assert first[0] == "# yaml-language-server: $schema=../../../../schemas/activity.schema.json"
     assert first[1] == f"# 由 kepu import 从 {XLSX} 第 4 行导入"
     assert kepu("check").rc == 0
@@ -259,7 +260,7 @@ def test_import_dry_run_writes_nothing(site: Path, kepu) -> None:
     res = kepu("import", XLSX, "--campaign", CID, "--dry-run")
     assert snapshot(site) == before
     assert res.rc == 1
-    assert f"将写入 {ACT}/wujin/shu-xue-zhi-mei-qing-shao.yml（第 4 行）" in res.out
+    assert f"将写入 {ACT}/wujin/shuxue-zhimei-qingshaonian-kepu-jiangzuo.yml（第 4 行）" in res.out
     assert "试运行，没有写入任何文件：写入 5 个，更新 0 个，跳过 8 行" in res.out
     assert set(res.rows(XLSX)) >= {7, 8, 9, 12, 13, 14, 15, 16}
 
@@ -387,15 +388,15 @@ def test_start_and_end_as_datetime_time_and_serial_cells(site: Path, kepu) -> No
         ["新北区科普展览", "常州市新北区科学技术协会", "新北区", "各地各部门特色活动",
          44822.375, 44822.5, "新北区文化馆"],  # serials with a time of day: 09:00 and 12:00
         ["新北区科普讲座（第二场）", "常州市新北区科学技术协会", "新北区", "各地各部门特色活动",
-         "2022-09-19 14:00", "2022-09-19 16:00", "新北区图书馆"],  # same first six syllables as row 2
+         "2022-09-19 14:00", "2022-09-19 16:00", "新北区图书馆"],  # same words as row 2, and more
     ], headers=headers)
     res = kepu("import", XLSX, "--campaign", CID)
     assert res.rc == 0, res.text
-    lecture = load(site, f"{ACT}/xinbei/xin-bei-qu-ke-pu-jiang.yml")
+    lecture = load(site, f"{ACT}/xinbei/kepu-jiangzuo.yml")
     assert (lecture["start"], lecture["end"]) == ("2022-09-18 14:00", "2022-09-18 16:00")
-    show = load(site, f"{ACT}/xinbei/xin-bei-qu-ke-pu-zhan.yml")
+    show = load(site, f"{ACT}/xinbei/kepu-zhanlan.yml")
     assert (show["start"], show["end"]) == ("2022-09-18 09:00", "2022-09-18 12:00")
-    assert load(site, f"{ACT}/xinbei/xin-bei-qu-ke-pu-jiang-2.yml")["title"] == "新北区科普讲座（第二场）"
+    assert load(site, f"{ACT}/xinbei/kepu-jiangzuo-dierchang.yml")["title"] == "新北区科普讲座（第二场）"
 
 
 SAMPLES = sorted(p.parent.name for p in (ROOT / "campaigns").glob("*/campaign.yml"))
@@ -428,7 +429,7 @@ def test_gbk_csv_with_separate_date_and_time_columns(site: Path, kepu) -> None:
     (site / "活动.csv").write_bytes(text.encode("gbk"))
     res = kepu("import", "活动.csv", "--campaign", CID)
     assert res.rc == 0, res.text
-    assert load(site, f"{ACT}/zhonglou/qiu-ji-shi-pin-an-quan.yml") == {
+    assert load(site, f"{ACT}/zhonglou/qiuji-shipinanquan-kepu-jiangzuo.yml") == {
         "title": "秋季食品安全科普讲座",
         "organizer": "常州市钟楼区市场监督管理局",
         "category": "gedi-tese",
@@ -437,7 +438,7 @@ def test_gbk_csv_with_separate_date_and_time_columns(site: Path, kepu) -> None:
         "end": "2022-09-19 15:30",
         "venue": {"name": "钟楼区五星街道社区活动室"},
     }
-    assert load(site, f"{ACT}/zhonglou/zhong-lou-qu-she-qu-ying.yml")["start"] == "2022-09-20 09:00"
+    assert load(site, f"{ACT}/zhonglou/shequ-yingji-kepu-yanlian.yml")["start"] == "2022-09-20 09:00"
     # an unknown audience is a warning naming the CSV row and column; the row is still imported
     assert res.rows("活动.csv") == {
         2: [
@@ -459,7 +460,7 @@ def test_map_option_and_bad_map(site: Path, kepu) -> None:
     )
     res = kepu("import", "a.csv", "--campaign", CID, "--map", "内容摘要=description")
     assert res.rc == 0, res.text
-    assert load(site, f"{ACT}/wujin/wu-jin-qu-ke-pu-jiang.yml")["description"] == "讲座介绍"
+    assert load(site, f"{ACT}/wujin/kepu-jiangzuo.yml")["description"] == "讲座介绍"
     res = kepu("import", "a.csv", "--campaign", CID, "--map", "内容摘要=descripton")
     assert res.rc == 2 and "没有字段 descripton，是否想写 description？" in res.err
 
@@ -532,9 +533,9 @@ def test_written_yaml_reads_back_exactly(text: str) -> None:
 
 
 def test_slug_is_pinyin_trimmed() -> None:
-    assert slugify("2022年常州市“全国科普日”启动仪式") == "chang-zhou-shi-quan-guo-ke"
-    assert slugify("“银龄数字课堂”：智能手机安全使用") == "yin-ling-shu-zi-ke-tang"
-    assert slugify("VR航天科普") == "vr-hang-tian-ke-pu"
+    assert slugify("2022年常州市“全国科普日”启动仪式") == "changzhoushi-quanguo-kepu-ri-qidong"
+    assert slugify("“银龄数字课堂”：智能手机安全使用") == "yinling-shuzi-ketang-zhinengshouji"
+    assert slugify("VR航天科普") == "vr-hangtian-kepu"
     assert len(slugify("一" * 50)) <= 40
 
 
@@ -729,7 +730,7 @@ def test_new_campaign_and_activity_pass_check(site: Path, kepu) -> None:
         "芜湖市科技馆科普开放日",
     )
     assert res.rc == 0, res.text
-    afile = site / "campaigns/2024-wuhu-kepuri/activities/shiqu/wu-hu-shi-ke-ji-guan.yml"
+    afile = site / "campaigns/2024-wuhu-kepuri/activities/shiqu/wuhushi-kejiguan-kepu-kaifangri.yml"
     atext = afile.read_text(encoding="utf-8")
     schema = atext.splitlines()[0].split("$schema=")[1]
     assert (afile.parent / schema).resolve() == (site / "schemas/activity.schema.json").resolve()
@@ -747,7 +748,7 @@ def test_new_campaign_and_activity_pass_check(site: Path, kepu) -> None:
     # refuse to overwrite
     before = afile.read_bytes()
     res = kepu(
-        "new", "activity", "wu-hu-shi-ke-ji-guan", "--campaign", "2024-wuhu-kepuri", "--district", "shiqu"
+        "new", "activity", afile.stem, "--campaign", "2024-wuhu-kepuri", "--district", "shiqu"
     )
     assert res.rc == 2 and "没有覆盖" in res.err and afile.read_bytes() == before
     assert kepu("new", "campaign", "2024-wuhu-kepuri").rc == 2

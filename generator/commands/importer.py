@@ -31,7 +31,9 @@ from .match import (
     Column,
     field_type,
     find_header,
+    infer_system,
     level_of,
+    load_system_rules,
     match_name,
     mode_of,
     parse_maps,
@@ -39,7 +41,7 @@ from .match import (
     status_of,
     system_of,
 )
-from .slugs import slugify, unique_slug
+from .slugs import Namer
 from .tables import HEADER_SCAN, MIN_HEADERS, SheetError, Table, cell_text, read_tables
 from .timeparse import Span, cell_span, resolve_times
 from .yamlwrite import DELETE, dump, merge, normalize, ordered, splice, when_text_iso
@@ -262,6 +264,10 @@ class Planned:
     text: str
     old: str | None  # the file's previous text, for an update
     changed: list[str] = field(default_factory=list)
+    title: str = ""
+    named: bool = False  # the id was chosen here (no 活动编号 in the sheet): staff should review it
+    private_contact: bool = False  # has a contact that is not published
+    inferred: tuple[str, str | None] | None = None  # (organiser, system) when the sheet did not say
 
 
 @dataclass
@@ -325,9 +331,12 @@ class Importer:
     (`validate.read_site`). Only files that pass are copied into the repository, and a last check
     there undoes any that would not."""
 
-    def __init__(self, root: Path, cid: str, update: bool, dry_run: bool):
+    def __init__(self, root: Path, cid: str, update: bool, dry_run: bool, public_contacts: bool = False):
         self.root, self.cid, self.update, self.dry_run = root, cid, update, dry_run
+        self.public_contacts = public_contacts
         self.c, problems = load_campaign(root, cid)
+        self.namer = Namer(self.c)
+        self.system_rules = load_system_rules(root)
         self.baseline = {_problem_key(p, root) for p in problems if p.level == "error"}
         adir = root / "campaigns" / cid / "activities"
         self.existing: dict[str, Existing] = {}
@@ -462,15 +471,22 @@ class Importer:
             return None
         old = normalize(old)
         new = merge(old, row.values)
-        if "contact" in new and "contact" not in old:
-            new["contact"].setdefault("public", False)
+        if isinstance(new.get("contact"), dict) and any(k.startswith("contact.") for k in row.values):
+            self._contact(new)
+        inferred = None
+        if not new.get("organizer_system") and new.get("organizer") and "organizer" in row.values:
+            system = infer_system(new["organizer"], self.system_rules)
+            inferred = (new["organizer"], system)
+            if system:
+                new["organizer_system"] = system
         changed = [k for k in new if k not in old or normalize(old[k]) != normalize(new[k])]
         changed += [k for k in old if k not in new]
         if not changed:
             res.unchanged.append((row.number, target.rel))
             return None
         try:
-            return Planned(row.number, target.rel, splice(text, old, new), text, changed)
+            return Planned(row.number, target.rel, splice(text, old, new), text, changed, row.title,
+                           private_contact=_private(new), inferred=inferred)
         except ValueError as err:
             notes.append(Note(row.number, "error", str(err)))
             res.skipped.add(row.number)
@@ -479,7 +495,9 @@ class Importer:
     def _plan_new(self, row: Row, file_name: str, notes: list[Note], res: ImportResult) -> Planned | None:
         """A new file under the row's district, named from its 活动编号 or title."""
         district = row.district or ""
-        slug = row.slug or unique_slug(slugify(row.title), self.taken)
+        venue = row.values.get("venue.name")
+        slug = row.slug or self.namer.choose(row.title, row.district, row.first_day,
+                                             venue if isinstance(venue, str) else None, self.taken)
         self.taken.add(slug)
         rel = f"campaigns/{self.cid}/activities/{district}/{slug}.yml"
         data: dict[str, Any] = {}
@@ -492,7 +510,13 @@ class Importer:
                 node = node.setdefault(p, {})
             node[last] = value
         if "contact" in data:
-            data["contact"].setdefault("public", False)  # contacts are private unless staff say so
+            self._contact(data)
+        inferred = None
+        if "organizer_system" not in data and data.get("organizer"):
+            system = infer_system(data["organizer"], self.system_rules)
+            inferred = (data["organizer"], system)
+            if system:
+                data["organizer_system"] = system
         try:
             comments = [_schema_comment(rel), f"由 kepu import 从 {file_name} 第 {row.number} 行导入"]
             text = dump(ordered(data), comments)
@@ -500,7 +524,16 @@ class Importer:
             notes.append(Note(row.number, "error", str(err)))
             res.skipped.add(row.number)
             return None
-        return Planned(row.number, rel, text, None)
+        return Planned(row.number, rel, text, None, title=row.title, named=not row.slug,
+                       private_contact=_private(data), inferred=inferred)
+
+    def _contact(self, data: dict[str, Any]) -> None:
+        """Contacts are private unless the sheet's column or --public-contacts says otherwise."""
+        contact = data["contact"]
+        if set(contact) <= {"public"}:  # 公开联系方式 filled in, but no contact to publish
+            del data["contact"]
+            return
+        contact.setdefault("public", self.public_contacts)
 
     def _validate(self, planned: list[Planned], columns: list[Column], res: ImportResult) -> None:
         """Stage every planned file in a copy of the campaign, run the real validator, drop the
@@ -578,6 +611,11 @@ def _explain(p: Problem, cols_by_field: dict[str, Column], stage: Path | None) -
     return f"{col.label}：{what}" if col else what
 
 
+def _private(data: dict[str, Any]) -> bool:
+    contact = data.get("contact")
+    return isinstance(contact, dict) and contact.get("public") is False
+
+
 def _undo(path: Path, old: str | None) -> None:
     if old is None:
         path.unlink()
@@ -595,10 +633,11 @@ def _write(path: Path, text: str) -> None:
 
 def run_import(root: Path, file: Path, shown: str, cid: str, *, maps: Iterable[str] = (),
                sheet: str | None = None, update: bool = False, dry_run: bool = False,
-               district: str | None = None, category: str | None = None) -> ImportResult:
+               district: str | None = None, category: str | None = None,
+               public_contacts: bool = False) -> ImportResult:
     """Everything `kepu import` does; raises SheetError for a problem with the whole input."""
     mapping = parse_maps(maps)
-    importer = Importer(root, cid, update, dry_run)
+    importer = Importer(root, cid, update, dry_run, public_contacts)
     c = importer.c
     if district and district not in c.districts:
         found = match_name(district, c.districts)

@@ -10,11 +10,16 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 from ..convert import FULLWIDTH, field_shape, suggest
 from ..model import Activity, Slug, Url, When
 from .tables import HEADER_SCAN, MIN_HEADERS, SheetError, Table, cell_text, column_letter
+
+SYSTEM_RULES = "campaigns/organizer_systems.yml"
 
 # ---- columns --------------------------------------------------------------------------------
 
@@ -50,6 +55,8 @@ ALIASES: list[tuple[str, list[str]]] = [
     ("contact.name", ["联系人"]),
     ("contact.phone", ["联系电话", "电话", "联系方式", "手机"]),
     ("contact.email", ["邮箱", "电子邮箱"]),
+    ("contact.public", ["联系电话是否公开", "公开联系方式", "联系方式是否公开", "是否公开联系方式",
+                        "联系人是否公开", "是否公开联系电话", "公开联系电话"]),
     ("kepuri_id", ["全国平台编号", "平台编号", "全国科普日平台编号", "平台活动编号"]),
     ("status", ["活动状态", "状态"]),
     ("description", ["活动简介", "活动内容", "简介", "内容简介", "活动介绍"]),
@@ -203,8 +210,8 @@ MODE_KEYS = {"offline": "线下", "online": "线上", "hybrid": "线上线下"}
 SYSTEM_WORDS = {"kexie": "科协系统", "other": "其他系统"}
 LEVEL_WORDS = {"city": "市级", "district": "区县级", "town": "镇街级", "unit": "单位"}
 STATUS_WORDS = {"scheduled": "", "cancelled": "已取消", "postponed": "已延期"}
-TRUE_WORDS = {"是", "有", "需要", "需", "要", "true", "yes", "y", "√", "✓"}
-FALSE_WORDS = {"否", "无", "不需要", "不需", "不要", "false", "no", "n", "×", "✗"}
+TRUE_WORDS = {"是", "有", "需要", "需", "要", "true", "yes", "y", "√", "✓", "公开"}
+FALSE_WORDS = {"否", "无", "不需要", "不需", "不要", "false", "no", "n", "×", "✗", "不公开"}
 
 
 def mode_of(text: str) -> str | None:
@@ -244,4 +251,38 @@ def status_of(text: str) -> str | None:
         return "postponed"
     if text in ("正常", "如期", "如期举行", "照常"):
         return "scheduled"
+    return None
+
+
+def load_system_rules(root: Path) -> list[tuple[str, list[str]]]:
+    """campaigns/organizer_systems.yml: [(system, words)] in order; the first rule with a word in
+    the organiser's name decides. No file: nothing is inferred."""
+    path = root / SYSTEM_RULES
+    if not path.is_file():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise SheetError(f"{SYSTEM_RULES}：无法读取（{err}）") from None
+    rules = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(rules, list):
+        raise SheetError(f"{SYSTEM_RULES}：应有 rules: 列表，每项 {{system: kexie 或 other, words: [词, …]}}")
+    out = []
+    for i, rule in enumerate(rules, 1):
+        words = rule.get("words") if isinstance(rule, dict) else None
+        ok = (isinstance(words, list) and all(isinstance(w, str) and w for w in words)
+              and rule.get("system") in SYSTEM_WORDS)
+        if not ok:
+            raise SheetError(f"{SYSTEM_RULES}：rules 第 {i} 项应为 "
+                             "{system: kexie 或 other, words: [词, …]}")
+        out.append((rule["system"], rule["words"]))
+    return out
+
+
+def infer_system(organizer: str, rules: list[tuple[str, list[str]]]) -> str | None:
+    """kexie / other by the first rule that has a word in the name; None when no rule does."""
+    name = organizer.translate(FULLWIDTH)
+    for system, words in rules:
+        if any(w in name for w in words):
+            return system
     return None

@@ -15,6 +15,7 @@ import io
 import re
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -25,15 +26,15 @@ from .. import branding
 from ..convert import SLUG_RE, slug_hint, suggest
 from ..model import Activity, Campaign
 from ..outputs.cells import append_row, csv_row
-from ..outputs.data import campaign_stats
+from ..outputs.data import Stats, campaign_stats
 from ..outputs.text import when_text
 from ..problems import Problems, shown
 from ..repo import find_root
 from ..rules import report_deadline
 from ..validate import display, owner_handles, read_site
 from .export import export_xlsx
-from .importer import load_campaign, run_import
-from .match import ALIASES, SPECIAL, match_name
+from .importer import Planned, load_campaign, run_import
+from .match import ALIASES, SPECIAL, SYSTEM_RULES, match_name
 from .scaffold import activity_text, campaign_text
 from .slugs import slugify, unique_slug
 from .tables import SheetError
@@ -60,6 +61,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         res = run_import(
             _root(), Path(args.file), args.file, args.campaign, maps=args.map, sheet=args.sheet,
             update=args.update, dry_run=args.dry_run, district=args.district, category=args.category,
+            public_contacts=args.public_contacts,
         )
     except SheetError as err:
         return _fail(str(err), args.file)
@@ -79,11 +81,47 @@ def cmd_import(args: argparse.Namespace) -> int:
         lines.append((p.row, 1, f"{will}更新 {p.rel}（第 {p.row} 行；改动：{'、'.join(p.changed)}）"))
     for _, _, line in sorted(lines, key=lambda x: (x[0], x[1])):
         print(line)
+    _print_ids(res.written, will)
     summary = f"写入 {len(res.written)} 个，更新 {len(res.updated)} 个，跳过 {len(res.skipped)} 行"
     if res.unchanged:
         summary += f"（另有 {len(res.unchanged)} 行与现有文件相同，没有改动）"
     print(f"试运行，没有写入任何文件：{summary}" if args.dry_run else summary)
+    done = res.written + res.updated
+    private = sum(p.private_contact for p in done)
+    if private:
+        print(f"联系方式：{private} 个活动的联系人和电话{will}不公开（contact.public: false）；要公开，"
+              "在表格加“公开联系方式”列填“是”，或导入时加 --public-contacts")
+    _print_systems(done)
     return 1 if res.failed else 0
+
+
+def _print_ids(written: list[Planned], will: str) -> None:
+    """The ids chosen for new activities: they become permanent URLs, so staff check them first."""
+    named = [p for p in written if p.named]
+    if not named:
+        return
+    rows = [("文件", "活动编号", "活动名称")] + [(p.rel, Path(p.rel).stem, p.title) for p in named]
+    widths = [max(_width(r[i]) for r in rows) for i in range(2)]
+    print(f"\n{will}新建活动的编号（会成为活动页的永久网址，第一次合并前请逐个检查；要换，"
+          "在表格加“活动编号”列写上想要的编号再导入，或直接改文件名）：")
+    for r in rows:
+        print("  " + "  ".join(f"{r[i]}{' ' * (widths[i] - _width(r[i]))}" for i in range(2)) + "  " + r[2])
+    print()
+
+
+def _print_systems(done: list[Planned]) -> None:
+    """Organiser systems inferred from names (campaigns/organizer_systems.yml)."""
+    inferred = [p.inferred for p in done if p.inferred]
+    if not inferred:
+        return
+    counts = Counter(system for _, system in inferred)
+    line = (f"主办单位系统：表格没有填写的 {len(inferred)} 个按单位名称推断（{SYSTEM_RULES}），"
+            f"科协系统 {counts['kexie']} 个，其他系统 {counts['other']} 个")
+    unknown = sorted({name for name, system in inferred if system is None})
+    if unknown:
+        line += (f"，{counts[None]} 个无法判断、没有填写：{'、'.join(unknown)}"
+                 "（请在表格“主办单位类型”列写“科协系统”或“其他系统”）")
+    print(line)
 
 
 def _load(cid: str | None) -> tuple[Campaign, int] | int:
@@ -144,15 +182,7 @@ def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
     rows += [("按辖区", name, n) for name, n in s.by_district]
     rows += [("按类别", name, n) for name, n in s.by_category]
     rows += [("按主办单位系统", name, n) for name, n in s.by_system]
-    if s.outside_share is None:
-        share = "无法计算：活动都没有填写 organizer_system"
-    else:
-        reached = "达到" if s.outside_share >= 0.2 else "未达到"
-        share = f"{s.outside_share:.1%}（{reached} 20% 的要求）"
-        unknown = sum(n for name, n in s.by_system if name == "未填写")
-        if unknown:
-            share += f"；{unknown} 项未填写，未计入"
-    rows.append(("按主办单位系统", "科协系统以外的占比", share))
+    rows.append(("按主办单位系统", "科协系统以外的占比", share_text(s)))
     rows += [("按活动形式", name, n) for name, n in s.by_mode]
     rows += [("按重点人群", name, n) for name, n in s.by_audience]
     # the after-event part follows the 开展情况统计表 of the 新乡 notice (新科协〔2022〕10号)
@@ -167,6 +197,23 @@ def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
     ]
     due = report_deadline(c)
     return rows, s.missing_report, due
+
+
+def share_text(s: Stats) -> str:
+    """The share outside the 科协 system, never claiming the 20% rule is met when the activities
+    without organizer_system could change the answer."""
+    if s.outside_share is None:
+        return "无法计算：活动都没有填写 organizer_system"
+    share = f"{s.outside_share:.1%}"
+    if not s.unknown_system:
+        return f"{share}（{'达到' if s.share_verdict == 'met' else '未达到'} 20% 的要求）"
+    share += f"（{s.unknown_system} 项未填写，占比按已填写的计算）"
+    if s.share_verdict == "met":
+        return share + f"；未填写的即使都属科协系统也有 {s.share_low:.1%}，达到 20% 的要求"
+    if s.share_verdict == "unmet":
+        return share + f"；未填写的即使都不属科协系统也只有 {s.share_high:.1%}，未达到 20% 的要求"
+    return share + (f"；是否达到 20% 的要求无法判断：未填写的都属科协系统时只有 {s.share_low:.1%}，"
+                    f"都不属时为 {s.share_high:.1%}，请补填 organizer_system")
 
 
 def _width(text: str) -> int:
@@ -438,6 +485,8 @@ def add_commands(add: Add) -> None:
     p.add_argument("--update", action="store_true", help="已有的活动文件，用表格里有的列更新（其他字段保留）")
     p.add_argument("--district", metavar="D", help="表格没有“所属区县”列时，全部放进这个辖区")
     p.add_argument("--category", metavar="C", help="表格没有“活动类别”列时，全部用这个类别")
+    p.add_argument("--public-contacts", action="store_true",
+                   help="联系人和电话默认不公开；加这个选项则公开（表格的“公开联系方式”列优先）")
 
     p = add("export", "把专题的活动导出为 .xlsx 表格（可改后用 kepu import --update 导回）", cmd_export)
     p.add_argument("--campaign", metavar="ID", help="专题编号（必填）")

@@ -233,6 +233,9 @@ def _json_document(campaign: dict[str, Any], records: list[dict[str, Any]]) -> b
     return f'{{"campaign":{dump(campaign)},\n"activities":[\n{lines}\n]}}\n'.encode()
 
 
+OUTSIDE_SHARE = 0.2  # the notices' rule: at least 20% of organisers outside the 科协 system
+
+
 @dataclass
 class Stats:
     total: int = 0
@@ -242,7 +245,13 @@ class Stats:
     by_audience: list[tuple[str, int]] = field(default_factory=list)
     by_system: list[tuple[str, int]] = field(default_factory=list)
     by_mode: list[tuple[str, int]] = field(default_factory=list)
-    outside_share: float | None = None  # share of organisers outside the 科协 system
+    outside_share: float | None = None  # share of organisers outside the 科协 system, among known ones
+    unknown_system: int = 0  # activities with no organizer_system
+    # the share if every unknown one were 科协 (lowest) or outside it (highest), and what that means
+    # for the 20% rule: "met" / "unmet" whatever the unknown ones are, else "open"
+    share_low: float | None = None
+    share_high: float | None = None
+    share_verdict: str = "open"
     reported: int = 0
     participants_offline: int = 0
     participants_online: int = 0
@@ -268,6 +277,12 @@ def campaign_stats(c: Campaign) -> Stats:
     s.by_system = [(SYSTEM_WORD[k], systems[k]) for k in ("kexie", "other", None) if systems[k]]
     known = systems["kexie"] + systems["other"]
     s.outside_share = systems["other"] / known if known else None
+    s.unknown_system = systems[None]
+    if live:
+        s.share_low = systems["other"] / len(live)
+        s.share_high = (systems["other"] + systems[None]) / len(live)
+        s.share_verdict = ("met" if s.share_low >= OUTSIDE_SHARE else "unmet" if s.share_high < OUTSIDE_SHARE
+                           else "open")
     modes = Counter(a.mode for a in live)
     s.by_mode = [(MODE_WORD[k], modes[k]) for k in ("offline", "online", "hybrid")]
     info_due = report_deadline(c)
