@@ -94,7 +94,7 @@ def plain_text(description: str | None) -> str:
 
 def inert_json(data: Any) -> Markup:
     """JSON for a <script> block: <, > and & escaped so no text can end or comment out the block."""
-    text = json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # no spaces: in every page
     return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
 
 
