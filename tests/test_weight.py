@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
-from site_fixtures import copy_repo, soup_of
 
 from generator.commands.cli import build_site
-PRECOMPRESS_SUFFIXES = precompress_kinds = None
+from generator.mkdocs.shell import PRECOMPRESS_SUFFIXES, precompress_kinds
+
+pytest.register_assert_rewrite("site_fixtures")
+from site_fixtures import copy_repo, soup_of  # noqa: E402
 
 pytest_plugins = ["site_fixtures"]
 
