@@ -3,6 +3,8 @@
     .venv/bin/python bench/run.py                 # 3,000 and 30,000 activities
     .venv/bin/python bench/run.py 3000:23 200000:3000
     .venv/bin/python bench/run.py --smoke         # 60 activities, what the test suite runs
+    .venv/bin/python bench/run.py --weight 3000:23   # one kepu build, sizes only (no Hugo, no timing)
+    .venv/bin/python bench/run.py --site site/       # sizes of a site already built (e.g. the sample)
 
 For each size it makes a synthetic campaign (bench/synth.py), times `kepu build` (wall time and
 peak memory of the whole process tree, sampled from /proc), Hugo (Debian's package) building the
@@ -164,6 +166,33 @@ def write_same_bytes(built: Path, dest: Path) -> float:
     return spent
 
 
+class Weight(NamedTuple):
+    pages: int  # activity pages
+    median: int  # bytes of the median activity page
+    largest: int  # bytes of the largest one
+    site: int  # bytes of the site, without precompressed copies
+    gz: int  # bytes of the .gz copies (0 without `precompress`)
+    br: int  # bytes of the .br copies
+
+
+def weight(site: Path) -> Weight:
+    """Sizes are deterministic, unlike times on a shared machine: the issue 16 "Weight" goal."""
+    pages = sorted(p.stat().st_size for p in site.glob("*/activities/*/index.html"))
+    by_kind = {".gz": 0, ".br": 0, "": 0}
+    for p in site.rglob("*"):
+        if p.is_file():
+            by_kind[p.suffix if p.suffix in by_kind else ""] += p.stat().st_size
+    mid = pages[len(pages) // 2] if pages else 0
+    return Weight(len(pages), mid, pages[-1] if pages else 0, by_kind[""], by_kind[".gz"], by_kind[".br"])
+
+
+def weight_text(w: Weight) -> str:
+    pre = f", .gz {w.gz / 2**20:.1f} MB" if w.gz else ""
+    pre += f", .br {w.br / 2**20:.1f} MB" if w.br else ""
+    return (f"activity page median {w.median / 1024:.1f} KB, max {w.largest / 1024:.1f} KB "
+            f"({w.pages:,} pages); site {w.site / 2**20:.1f} MB{pre}")
+
+
 def median(runs: list[Run]) -> Run:
     """The run with the median wall time (its own peak memory, CPU time and log)."""
     return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
@@ -182,10 +211,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sizes", nargs="*", default=["3000:23", "30000:300"], help="activities:districts")
     ap.add_argument("--smoke", action="store_true", help="one tiny run, for the test suite")
+    ap.add_argument("--weight", action="store_true", help="one kepu build per size, print sizes only")
+    ap.add_argument("--site", help="print the sizes of this already built site and stop")
     ap.add_argument("--out", default=str(HERE / "out"))
     ap.add_argument("--runs", type=int, default=0,
                     help="runs of each tool, the median is shown (default 3 up to 30,000 activities, else 1)")
     args = ap.parse_args()
+    if args.site:
+        print(weight_text(weight(Path(args.site))))
+        return
     sizes = ["60:5"] if args.smoke else args.sizes
     if args.smoke:
         args.runs = 1
@@ -197,6 +231,10 @@ def main() -> None:
         print(f"== {n} activities, {d} districts", flush=True)
         repo = prepare(base, n, d)
         site = base / f"site-{n}"
+        if args.weight:
+            run([str(KEPU), "build", "-d", str(site)], repo)
+            print("   " + weight_text(weight(site)), flush=True)
+            continue
         hugo = hugo_site(repo, base)
         tools = {"kepu": ([str(KEPU), "build", "-d", str(site)], repo, site)}
         if hugo is not None:
@@ -223,6 +261,7 @@ def main() -> None:
               f"phases {ph}", flush=True)
         w = write_same_bytes(site, base / f"bytes-{n}")
         print(f"   same bytes written again: {w:.1f} s", flush=True)
+        print("   " + weight_text(weight(site)), flush=True)
         rows.append((n, kepu, hugo, w, pages, size_mb, search_mb, ph))
         if not args.smoke:
             shutil.rmtree(base / f"bytes-{n}", ignore_errors=True)

@@ -35,7 +35,7 @@ from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
 from ..outputs.site import check_paths
 from ..validate import read_site
 from .preview import refresh_activity
-from .shell import SHELL_BODY, Shells, sitemap
+from .shell import SHELL_BODY, Shells, precompress, precompress_kinds, sitemap
 
 log = logging.getLogger("mkdocs.plugins.kepu")
 
@@ -91,6 +91,9 @@ class KepuConfig(Config):
     refresh_hours = opt.Type(int, default=int(DEFAULT_OPTIONS.refresh / timedelta(hours=1)))
     max_changes = opt.Type(int, default=DEFAULT_OPTIONS.max_changes)
     site_feed_name = opt.Type(str, default=DEFAULT_OPTIONS.site_feed_name)
+    # .gz (and .br) copies of every text file, for hosts that serve them: false (default), true
+    # (= [gz]) or [gz, br]; checked and written by shell.precompress_kinds / precompress
+    precompress = opt.Type((bool, list), default=False)
 
 
 def build_options(cfg: KepuConfig, *, parallel: bool) -> BuildOptions:
@@ -116,6 +119,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
         options = build_options(self.config, parallel=getattr(self, "parallel", True))
+        self.precompress = precompress_kinds(self.config.precompress)
         shallow = history_problem(root)  # feeds' revisions need the whole history
         if shallow is not None:
             fatal, message = shallow
@@ -226,6 +230,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
 
         for rel, data in self.build.extra_files(write):
             write(rel, data)
+        if self.precompress and getattr(self, "parallel", True):  # not in `kepu serve`
+            with self.build.timed("precompress"):
+                precompress(site_dir, self.precompress, parallel=True)
         self._restore_epoch()
         gc.unfreeze()
         for phase, seconds in self.build.timings.items():

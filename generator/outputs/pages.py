@@ -94,8 +94,13 @@ def plain_text(description: str | None) -> str:
 
 def inert_json(data: Any) -> Markup:
     """JSON for a <script> block: <, > and & escaped so no text can end or comment out the block."""
-    text = json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # no spaces: in every page
     return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
+# (run of dark modules, its stroke, run of light ones, its move), longest first: half the bytes of
+# one h1 / m1 0 per module, which made the QR code the largest part of an activity page
+_QR_RUNS = [(b"\x00" * k, b"h%d" % k, b"\xff" * k, b"m%d 0" % k) for k in range(12, 0, -1)]
 
 
 def qr_svg(text: str, scale: int = 4) -> Markup:
@@ -105,17 +110,19 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
     img = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     n = img.shape[0]
     data = bytes(img)
-    # Each row as one subpath: a dark module (0 in the image) draws h1, a light one moves m1 0;
-    # done with bytes.replace over the whole image because formatting each run in Python was
-    # half of the page's time. The trailing light modules of a row are left out.
-    rows = [b"M4 %d.5%s" % (y + 4, data[y * n : (y + 1) * n].rstrip(b"\xff")) for y in range(n)]
-    path = b"".join(rows).replace(b"\x00", b"h1").replace(b"\xff", b"m1 0").decode()
+    # Each row as one subpath: a run of k dark modules (0 in the image) draws hk, of light ones
+    # moves mk 0; done with bytes.replace over the whole image, longest runs first, because
+    # formatting each run in Python was half of the page's time. Runs longer than _QR_RUNS (rare:
+    # the mask choice penalises them) are drawn in pieces. Trailing light modules are left out.
+    path = b"".join([b"M4 %d.5%s" % (y + 4, data[y * n : (y + 1) * n].rstrip(b"\xff")) for y in range(n)])
+    for dark, draw, light, move in _QR_RUNS:
+        path = path.replace(dark, draw).replace(light, move)
     size = n + 8  # 4-module quiet zone, as the QR standard asks
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size * scale}" '
         f'height="{size * scale}" role="img" aria-label="本页二维码"><title>本页二维码</title>'
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
-        f'<path stroke="#000" d="{path}"/></svg>'
+        f'<path stroke="#000" d="{path.decode()}"/></svg>'
     )
 
 
