@@ -657,7 +657,7 @@ def test_check_github_annotation_on_a_broken_file(site: Path, kepu) -> None:
 def test_check_warns_on_duplicates(site: Path, kepu) -> None:
     src = f"{ACT}/wujin/changzhou-daxue-shiyanshi-kaifangri.yml"
     shutil.copy(site / src, site / f"{ACT}/wujin/cczu-kaifangri-copy.yml")
-    res = kepu("check")
+    res = kepu("check", "--samples")  # the site fixture is a copy of a sample campaign
     assert res.rc == 0
     # one warning per pair, on whichever file sorts second, naming the other one
     pair = ("cczu-kaifangri-copy.yml", "changzhou-daxue-shiyanshi-kaifangri.yml")
@@ -692,7 +692,7 @@ def test_check_warns_on_activities_added_after_registration_closed(site: Path, k
     _git(site, "commit", "-qm", "补报", when="2022-10-02T10:00:00+08:00")  # registration closed 9-28
     local = f"{ACT}/xinbei/weitijiao.yml"  # not committed yet: added today
     (site / local).write_text(base.replace("“追光逐绿”", "“追光逐绿”新增："), encoding="utf-8")
-    res = kepu("check")
+    res = kepu("check", "--samples")
     late_lines = sorted(ln for ln in res.out.splitlines() if "才加入" in ln)
     assert len(late_lines) == 2, res.out
     assert late_lines[0].startswith(
@@ -706,7 +706,7 @@ def test_no_late_warning_for_a_campaign_entered_after_the_event(site: Path, kepu
     _git(site, "init", "-q")
     _git(site, "add", ".")
     _git(site, "commit", "-qm", "历史数据", when="2023-03-01T10:00:00+08:00")
-    assert "才加入" not in kepu("check").out
+    assert "才加入" not in kepu("check", "--samples").out
 
 
 # ---- kepu new -------------------------------------------------------------------------------
