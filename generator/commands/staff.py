@@ -36,7 +36,7 @@ from .export import export_xlsx
 from .importer import Planned, load_campaign, run_import
 from .match import ALIASES, SPECIAL, SYSTEM_RULES, match_name
 from .scaffold import activity_text, campaign_text
-from .slugs import slugify, unique_slug
+from .slugs import Namer, unique_slug
 from .tables import SheetError
 
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
@@ -384,7 +384,9 @@ def cmd_new_activity(args: argparse.Namespace) -> int:
         return _fail(f"没有辖区 {args.district}{suggest(args.district, list(c.districts))}")
     folder = root / "campaigns" / c.id / "activities" / district
     taken = {p.stem for p in folder.parent.rglob("*.y*ml")} | {a.slug for a in c.activities}
-    slug = args.slug or unique_slug(slugify(args.title) if args.title else "xin-huodong", taken)
+    # the same naming as kepu import: the campaign's and district's words are already in the path
+    slug = args.slug or (Namer(c).choose(args.title, district, None, None, taken) if args.title
+                         else unique_slug("xin-huodong", taken))
     if not SLUG_RE.match(slug):
         return _fail(f"活动编号“{slug}”只能用小写英文字母、数字和连字符{slug_hint(slug)}")
     file = folder / f"{slug}.yml"
