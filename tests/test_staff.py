@@ -730,7 +730,7 @@ def test_new_campaign_and_activity_pass_check(site: Path, kepu) -> None:
         "芜湖市科技馆科普开放日",
     )
     assert res.rc == 0, res.text
-    afile = site / "campaigns/2024-wuhu-kepuri/activities/shiqu/kejiguan-kepu-kaifangri.yml"  # 芜湖市 is the region, already the campaign
+    afile = site / "campaigns/2024-wuhu-kepuri/activities/shiqu/kejiguan-kepu-kaifangri.yml"  # region dropped
     atext = afile.read_text(encoding="utf-8")
     schema = atext.splitlines()[0].split("$schema=")[1]
     assert (afile.parent / schema).resolve() == (site / "schemas/activity.schema.json").resolve()
