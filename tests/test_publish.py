@@ -4,10 +4,12 @@ build's leftovers are cleaned up, and an unwritable folder gets a Chinese messag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,33 +110,30 @@ def test_swap_never_leaves_a_gap(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
-def mounted(path: Path, options: str) -> bool:
+@contextlib.contextmanager
+def tmpfs(path: Path, options: str) -> Iterator[Path]:
+    """A small tmpfs mounted at ``path`` for the test (skipped where mounting is not allowed)."""
     path.mkdir()
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                          capture_output=True).returncode == 0
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                      capture_output=True).returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
 
 
 def test_read_only_folder_gets_a_message(repo: Path, tmp_path: Path) -> None:
-    ro = tmp_path / "ro"
-    if not mounted(ro, "ro,size=64k"):
-        pytest.skip("cannot mount a read-only tmpfs here")
-    try:
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as ro:
         r = kepu(repo, "build", "-q", "-d", str(ro / "site"))
-    finally:
-        subprocess.run(["umount", str(ro)], check=False)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert "文件夹只读" in r.stderr and "原来的网站没有改动" in r.stderr, r.stderr
 
 
 def test_full_disk_gets_a_message(repo: Path, tmp_path: Path) -> None:
     """A tiny tmpfs is a full disk."""
-    mnt = tmp_path / "small"
-    if not mounted(mnt, "size=256k"):
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with tmpfs(tmp_path / "small", "size=256k") as mnt:
         r = kepu(repo, "build", "-q", "-d", str(mnt / "site"))
         assert r.returncode == 1, r.stderr
         assert "磁盘已满" in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert not (mnt / "site").exists()
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
