@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..outputs import site as url
 from ..outputs.build import SiteBuild
 from ..problems import Problems
 from ..validate import read_activity
@@ -27,7 +28,7 @@ def refresh_activity(build: SiteBuild, shells: Shells, path: Path, site_dir: Pat
     campaign_dir = path.parents[2]
     campaigns = build.site.published()
     c = next((c for c in campaigns if (build.root / "campaigns" / c.id).resolve() == campaign_dir), None)
-    if c is None or not shells.has(f"{c.id}/activities"):
+    if c is None or not shells.has(url.activities_folder(c)):
         return None
     old = next((a for a in c.activities if Path(a.pos.path).resolve() == path), None)
     if old is None:

@@ -1,7 +1,7 @@
 """Step 5, build plan: which pages, feeds and data files a validated site produces, and where.
 
-The one place that knows the published URL layout (SPEC "Published site"): which pages there
-are, with which title, description and body, and the feeds, data and search files. How pages
+Which pages there are (their paths come from site.py, the URL layout), with which title,
+description and body, and the feeds, data and search files. How pages
 reach the site (MkDocs pages, or bodies filled into MkDocs-rendered shells) is the adapter's
 business (generator/mkdocs/shell.py). No MkDocs import.
 """
@@ -88,9 +88,10 @@ class SiteBuild:
         return read_history(self.root)
 
     def extra_files(self, write: Callable[[str, bytes], None] | None = None) -> Iterator[tuple[str, bytes]]:
-        """Feeds, open data and the search index as (path under the site root, bytes), one at a
-        time so that a national site never holds all of them in memory. ``write`` (path, bytes),
-        if given, is used in the workers for the one-event feed of every activity."""
+        """Feeds, open data (with its schema), robots.txt and the search index as (path under the
+        site root, bytes), one at a time so that a national site never holds all of them in
+        memory. ``write`` (path, bytes), if given, is used in the workers for the one-event feed
+        of every activity."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
         feeds = iter_feeds(self.site, self.base_url, self.history, write, self.options)

@@ -26,16 +26,18 @@ from icalendar.timezone.tzid import is_utc
 from ..history import History, Shown
 from ..model import Activity, Campaign, Site
 from ..parallel import fork_map
+from . import site as layout
 from .geo import wgs84
 from .options import DEFAULT_OPTIONS, BuildOptions
+from .text import WEEKDAY_CN, WEEKDAY_KEYS
 from .urls import quote_all
 
 PRODID = "-//kepu-calendar//kepu-calendar//ZH"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_TZ = "Asia/Shanghai"
 _END = b"END:VCALENDAR\r\n"
-_WEEKDAYS = ["mo", "tu", "we", "th", "fr", "sa", "su"]
-_WEEKDAY_CN = "一二三四五六日"
+_WEEKDAYS = list(WEEKDAY_KEYS)  # the name tests/ical_reference.py imports
+_WEEKDAY_CN = WEEKDAY_CN
 
 
 # ---- text hygiene ------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ class _Built:
 class _Context:
     def __init__(self, base_url: str, history: History, options: BuildOptions = DEFAULT_OPTIONS):
         self.refresh = _refresh(options.refresh)
-        self.base = base_url if base_url.endswith("/") else base_url + "/"
+        self.base = layout.base(base_url)
         self.host = urlsplit(self.base).hostname or "localhost"
         self.history = history
         self.zones: dict[str, ZoneInfo] = {}
@@ -191,7 +193,7 @@ class _Context:
         return self.zones[tzid]
 
     def page(self, a: Activity) -> str:
-        return f"{self.base}{a.campaign.id}/activities/{a.slug}/"
+        return self.base + layout.activity_page(a)
 
     def vtimezone(self, tzid: str, first: date, last: date) -> bytes:
         # Computed from zoneinfo over whole years that depend only on the campaigns' dates, so
@@ -474,7 +476,7 @@ def iter_feeds(
         ctx.vtimezone(c.timezone, *zones[c.timezone])  # made once, before any worker forks
 
         def own_feed(a: Activity, event: _Built, c: Campaign = c, zones: Zones = zones) -> tuple[str, bytes]:
-            path = f"{c.id}/activities/{a.slug}.ics"
+            path = layout.activity_feed(a)
             title = _line(a.title)
             return path, _calendar(ctx, path, f"{c.title} · {title}", f"{c.label} · {title}", ctx.page(a),
                                    c.timezone, zones, [event])
@@ -489,7 +491,7 @@ def iter_feeds(
         vevents = fork_map(event, c.activities, parallel=options.parallel, min_items=2000)
         built = dict(zip(map(id, c.activities), vevents, strict=True))
         everything.extend(built.values())
-        home = f"{ctx.base}{c.id}/"
+        home = ctx.base + layout.campaign_page(c)
         period = f"集中开展时间 {c.period.start} 至 {c.period.end}"
         intro = f"{c.label}：{c.title}。主题：{theme_text(c)}。{period}。"
 
@@ -500,14 +502,14 @@ def iter_feeds(
             return path, _calendar(ctx, path, name, desc, url, c.timezone, zones, events)
 
         synced = "活动变更和取消会自动同步到订阅的日历。"
-        yield feed(f"{c.id}/calendar.ics", "", intro + synced, home, c.activities)
+        yield feed(layout.campaign_feed(c), "", intro + synced, home, c.activities)
         groups = c.activities_by_district()
         for did, dname in c.districts.items():
-            yield feed(f"{c.id}/{did}/calendar.ics", dname, f"{intro}{dname}的活动。", f"{home}{did}/",
-                 groups[did])
+            page = ctx.base + layout.district_page(c, did)
+            yield feed(layout.district_feed(c, did), dname, f"{intro}{dname}的活动。", page, groups[did])
         for cat in c.category_list.values():
             members = {cat.id, *cat.children}  # a parent's feed holds its children's activities
-            yield feed(f"{c.id}/categories/{cat.id}.ics", cat.name, f"{intro}{cat.name}。", home,
+            yield feed(layout.category_feed(c, cat.id), cat.name, f"{intro}{cat.name}。", home,
                  [a for a in c.activities if a.category in members])
         if write is None:
             for a in c.activities:
@@ -575,7 +577,7 @@ def changes_feed(
     for c in site.published():
         revs = [(a, *revision(history, a)) for a in c.activities]
         revs.sort(key=lambda r: (-r[2].timestamp(), r[0].slug))
-        home = f"{ctx.base}{c.id}/"
+        home = ctx.base + layout.campaign_page(c)
         # never the build time: with no activity, the start of the campaign period
         start = datetime.combine(c.period.start, time(), ctx.zone(c.timezone))
         updated = revs[0][2] if revs else start
@@ -584,7 +586,7 @@ def changes_feed(
         _sub(feed, "title", f"{c.title} · 活动变动")
         _sub(feed, "subtitle", f"{c.label}：新增、更新、延期和取消的活动")
         _sub(feed, "updated", _rfc3339(updated))
-        _sub(feed, "link", rel="self", type="application/atom+xml", href=f"{home}changes.xml")
+        _sub(feed, "link", rel="self", type="application/atom+xml", href=ctx.base + layout.changes_feed(c))
         _sub(feed, "link", rel="alternate", type="text/html", href=home)
         author = _sub(feed, "author")
         _sub(author, "name", c.document.issuers[0] if c.document and c.document.issuers else c.region)
@@ -602,5 +604,5 @@ def changes_feed(
             summary = f"{c.label} · {district}：{when_text(a)}" + (f"；{where}" if where else "")
             _sub(entry, "summary", summary)
         ET.indent(feed)
-        out[f"{c.id}/changes.xml"] = ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+        out[layout.changes_feed(c)] = ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
     return out

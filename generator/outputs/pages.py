@@ -1,9 +1,10 @@
 """Step 5a, pages: page bodies (HTML) rendered from the model with Jinja2.
 
-No MkDocs import: the plugin puts these bodies into mkdocs-material pages. Templates live in
-generator/templates; a file of the same name in site_theme/kepu/ overrides one, so a deploying
-organisation restyles without touching generator/. All links are relative (the site works under
-any sub-path and from a local folder); only feeds and QR codes use the absolute site URL.
+No MkDocs import: the adapter (generator/mkdocs) puts these bodies into mkdocs-material pages.
+Templates live in generator/outputs/templates; a file of the same name in site_theme/kepu/
+overrides one, so a deploying organisation restyles without touching generator/. All links are
+relative (the site works under any sub-path and from a local folder); only feeds and QR codes
+use the absolute site URL.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .text import (
     WEEKDAY_KEYS,
     date_text,
     day_hours,
+    first_session_day,
     html_to_text,
     one_day,
     sessions,
@@ -127,19 +129,19 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
 
 
 
-def first_day(a: Activity) -> date:
-    """The day of the first session (in the campaign's zone)."""
-    return sessions(a)[0][0].date() if a.recurrence else a.first_day
+def _closes_at(a: Activity) -> datetime | None:
+    """The instant registration closes: midnight after the deadline day, campaign zone."""
+    r = a.registration
+    if r is None or r.deadline is None:
+        return None
+    return datetime.combine(r.deadline + timedelta(1), datetime.min.time(), ZoneInfo(a.campaign.timezone))
 
 
 def registration_closes(a: Activity) -> str:
-    """The instant registration closes (midnight after the deadline day, campaign zone), for
-    the visitor's script: "" when there is no deadline (then it closes when the activity ends)."""
-    r = a.registration
-    if r is None or r.deadline is None:
-        return ""
-    closes = datetime.combine(r.deadline + timedelta(1), datetime.min.time(), ZoneInfo(a.campaign.timezone))
-    return closes.isoformat(timespec="minutes")
+    """That instant for the visitor's script: "" when there is no deadline (then registration
+    closes when the activity ends)."""
+    closes = _closes_at(a)
+    return closes.isoformat(timespec="minutes") if closes else ""
 
 
 def online_button(a: Activity) -> str:
@@ -255,7 +257,7 @@ def _ld_schedule(a: Activity, times: list[tuple[datetime, datetime]]) -> dict[st
     s, e = a.start, a.end_value
     if isinstance(s, datetime) and isinstance(e, datetime):
         out.update(startTime=s.strftime("%H:%M:%S"), endTime=e.strftime("%H:%M:%S"))
-    first = times[0][0].date() if times else a.first_day
+    first = times[0][0].date()  # validation refuses a recurrence without a session
     out.update(startDate=first.isoformat(), endDate=r.until.isoformat())
     skip = sorted(d for d in set(r.except_) if first <= d <= r.until)
     if skip:
@@ -278,8 +280,7 @@ def _ld_offer(a: Activity) -> dict[str, Any]:
     if reg is not None and reg.url:
         offer["url"] = reg.url
     if reg is not None and reg.deadline:
-        closes = registration_closes(a)  # midnight after the deadline day, campaign zone
-        offer["validThrough"] = datetime.fromisoformat(closes).isoformat()
+        offer["validThrough"] = _closes_at(a).isoformat()
     return offer
 
 
@@ -293,7 +294,7 @@ def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, A
     locations = _ld_place(a)
     location = locations[0] if len(locations) == 1 else locations
     times = sessions(a)
-    start, end = _ld_times(a, times[0][0], times[-1][1]) if times else _ld_times(a, *sessions_span(a))
+    start, end = _ld_times(a, times[0][0], times[-1][1])
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
@@ -324,16 +325,6 @@ def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, A
     return data
 
 
-def sessions_span(a: Activity) -> tuple[datetime, datetime]:
-    """A repeating activity whose every session is excepted has none: its written span."""
-    tz = ZoneInfo(a.campaign.timezone)
-    s, e = a.start, a.end_value
-    if isinstance(s, datetime) and isinstance(e, datetime):
-        return s.replace(tzinfo=tz), e.replace(tzinfo=tz)
-    return (datetime.combine(a.first_day, datetime.min.time(), tz),
-            datetime.combine(a.last_day + timedelta(1), datetime.min.time(), tz))
-
-
 class Renderer:
     """Renders every page body. One instance per build; cheap per page."""
 
@@ -356,14 +347,14 @@ class Renderer:
         self.env.globals.update(
             when_text=when_text, date_text=date_text, day_hours=day_hours, one_day=one_day,
             sessions_attr=sessions_attr, span_text=span_text, MODE_WORD=MODE_WORD, LEVEL_WORD=LEVEL_WORD,
-            markdown=sanitize_markdown, quote=quote, online_button=online_button,
+            markdown=sanitize_markdown, quote=quote, online_button=online_button, url=url_of,
         )
         self._templates: dict[str, jinja2.Template] = {}
         self._groups: dict[str, dict[str, list[Activity]]] = {}
         self._brands: dict[tuple[str, str], tuple[Markup, Markup]] = {}
         # per-build constants the shared macros need
         self.env.globals.update(
-            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url, url=url_of,
+            logo_files=self.logo_files, subscribe_links=subscribe_links, base_url=self.base_url,
             listing_item=self.listing_item,
         )
         self._items: dict[tuple[int, str], Markup] = {}
@@ -407,7 +398,7 @@ class Renderer:
         visitor's script moves entries to their next upcoming day and filters by day."""
         days: dict[date, list[Activity]] = {}
         for a in activities:
-            days.setdefault(first_day(a), []).append(a)
+            days.setdefault(first_session_day(a), []).append(a)
         return [(d, sorted(acts, key=lambda a: (a.start_key, a.slug))) for d, acts in sorted(days.items())]
 
     def campaign_page(self, c: Campaign) -> str:

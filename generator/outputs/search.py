@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from ..model import Site
 from ..parallel import fork_map
-from .data import when_text
-from .text import sessions
+from . import site as url
+from .text import sessions, short_day, when_text
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 DOCS_PER_SHARD = 200
@@ -95,15 +95,15 @@ def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | i
     acts: list[tuple[datetime, Doc, str, str]] = []
     pages: list[tuple[Doc, str, str]] = []
     for c in sorted(site.published(), key=lambda c: c.span.start, reverse=True):
-        span = f"{c.period.start.month}月{c.period.start.day}日–{c.period.end.month}月{c.period.end.day}日"
+        span = f"{short_day(c.period.start)}–{short_day(c.period.end)}"
         theme = c.theme.text if c.theme and c.theme.text else ""
-        pages.append((Doc(f"{c.id}/", c.title, span, c.region, c.label, "campaign"),
+        pages.append((Doc(url.campaign_page(c), c.title, span, c.region, c.label, "campaign"),
                       c.title, " ".join([c.region, theme, c.label])))
         used = {a.district for a in c.activities}
         for d, name in c.districts.items():
             if d in used:  # a page with nothing on it is no answer to a search
-                pages.append((Doc(f"{c.id}/{d}/", f"{name}活动安排", span, name, c.label, "district"),
-                              f"{name}活动安排 {c.title}", ""))
+                doc = Doc(url.district_page(c, d), f"{name}活动安排", span, name, c.label, "district")
+                pages.append((doc, f"{name}活动安排 {c.title}", ""))
         for a in c.activities:
             cat = c.category_list.get(a.category)
             where = a.venue.name if a.venue else "线上"
@@ -113,7 +113,7 @@ def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | i
                 " ".join(c.audiences.get(k, "") for k in a.audiences),
                 " ".join(c.topics.get(k, "") for k in a.topics), a.subtheme or "", a.description or "",
             ])
-            doc = Doc(f"{c.id}/activities/{a.slug}/", a.title, when_text(a),
+            doc = Doc(url.activity_page(a), a.title, when_text(a),
                       f"{c.districts[a.district]} · {where}", c.label, a.status)
             acts.append((sessions(a)[-1][1], doc, a.title, body))
     acts.sort(key=lambda t: (t[0], t[1].url))

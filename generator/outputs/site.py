@@ -101,8 +101,7 @@ def campaign_children() -> set[str]:
 def root_names(root: Path) -> set[str]:
     """First path segments at the site root that campaign ids may not take: the build's own
     outputs, the hand-written pages of content/ and the files of the theme folder."""
-    names = {n.split(".")[0] if n.endswith((".html",)) else n for n in ROOT_OUTPUTS}
-    names |= set(ROOT_OUTPUTS)
+    names = set(ROOT_OUTPUTS) | {n.removesuffix(".html") for n in ROOT_OUTPUTS}
     content = root / "content"
     if content.is_dir():
         for p in content.iterdir():

@@ -36,6 +36,12 @@ def day_hours(a: Activity) -> str:
     return "全天"
 
 
+def first_session_day(a: Activity) -> date:
+    """The day of the first session: a repeating activity's first written day may be excepted
+    or off its weekly pattern."""
+    return a.occurrence_days()[0] if a.recurrence else a.first_day
+
+
 def one_day(a: Activity) -> bool:
     """Held on a single day, once (listed under that day with its hours only)."""
     return a.recurrence is None and a.first_day == a.last_day
