@@ -77,7 +77,9 @@ MULTILINE_FIELDS = {"description"}
 # a terminal runs ESC sequences), lone surrogates (UTF-8 cannot encode them: build would crash)
 # and the non-characters U+FFFE/U+FFFF. YAML refuses them typed raw, but "\x1b", "\u0000" and
 # "\ud800" escapes in double quotes get through, so every text value is checked here.
-BAD_CHAR_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# kepu import strips the same set from cells (commands/tables.py); a lone CR is refused here too
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+BAD_CHAR_RE = re.compile(f"[\r{CONTROL_CHARS}]")
 LINE_BREAK_RE = re.compile("[\t\n\u2028\u2029]")  # also refused in one-line fields
 CHAR_NAME = {"\t": "Tab（制表符）", "\n": "换行", "\u2028": "行分隔符", "\u2029": "段分隔符"}
 

@@ -35,7 +35,6 @@ _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COM
 _GIT_CONFIG = ("-c", "log.showSignature=false", "-c", "log.showRoot=true", "-c", "core.quotePath=false",
                "-c", "diff.relative=false", "-c", "log.follow=false")
 
-Event = tuple[datetime, str]  # (committer time UTC, kind: A added, M modified, R renamed+edited)
 
 
 @dataclass(frozen=True)
@@ -175,8 +174,10 @@ def _git(root: Path, *args: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def read_history(root: Path) -> History:
-    """Read the history of every file under ``root/campaigns`` in one pass."""
+def read_history(root: Path, *, settings: bool = True) -> History:
+    """Read the history of every file under ``root/campaigns`` in one pass. ``settings``: also
+    the versions of campaign.yml and brands.yml that feeds need to bump events (a second git
+    log and a YAML parse of each version; rules that only date files go without)."""
     root = Path(root)
     info = _git(root, "rev-parse", "--is-inside-work-tree", "--show-prefix", "--is-shallow-repository")
     if info is None:
@@ -192,7 +193,7 @@ def read_history(root: Path) -> History:
     files = _parse_log(log) if log else {}
     status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "campaigns")
     dirty = _parse_status(status or b"", prefix)
-    versions = _settings_versions(root, dirty)
+    versions = _settings_versions(root, dirty) if settings else {}
     return History(root=root, files=files, dirty=frozenset(dirty), shallow=shallow, versions=versions)
 
 
@@ -304,7 +305,7 @@ def _parse_log(out: bytes) -> dict[str, FileHistory]:
     ``old`` belong to ``new``'s history. An ``A`` ends a file's history, so a path deleted and
     later re-created does not inherit the dead file's revisions.
     """
-    events: dict[str, list[Event]] = {}
+    events: dict[str, list[datetime]] = {}  # committer times (UTC) of each file's revisions
     alias: dict[str, str | None] = {}  # path at an older commit → final path (None: dead)
     times: dict[int, datetime] = {}
     when = datetime(1970, 1, 1, tzinfo=UTC)
@@ -339,10 +340,9 @@ def _parse_log(out: bytes) -> dict[str, FileHistory]:
                 continue  # moved, not edited: the activity did not change
         elif kind == "A":
             alias[new] = None
-        events.setdefault(owner, []).append((when, kind if kind in "AR" else "M"))
+        events.setdefault(owner, []).append(when)
     return {
-        path: FileHistory(len(evs), min(t for t, _ in evs), max(t for t, _ in evs))
-        for path, evs in events.items()
+        path: FileHistory(len(times_), min(times_), max(times_)) for path, times_ in events.items()
     }
 
 

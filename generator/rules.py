@@ -65,7 +65,7 @@ def late_additions(
     due = {c.id: d for c in campaigns if (d := registration_deadline(c)) is not None and d < today}
     if not due:
         return  # nothing can be late yet: no git call
-    hist = read_history(root)
+    hist = read_history(root, settings=False)  # file dates only
     if hist.shallow or not (hist.files or hist.dirty):
         return  # not a git work tree, or no usable history
     for c in campaigns:

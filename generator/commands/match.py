@@ -179,7 +179,8 @@ def find_header(table: Table, maps: dict[str, str]) -> tuple[int, list[Column], 
 SUFFIXES = ("街道", "区", "县", "市", "镇", "乡")
 
 
-def _bare(name: str) -> str:
+def bare(name: str) -> str:
+    """A place name without its 区/县/市/镇/街道 suffix (郫都区 → 郫都), kept when it is all there is."""
     for suffix in SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
@@ -195,10 +196,10 @@ def match_name(value: str, options: dict[str, str]) -> str | None:
     for key, name in options.items():
         if name == v:
             return key
-    bare = _bare(v)
-    hits = {k for k, n in options.items() if _bare(n) == bare}
-    if len(hits) != 1 and len(bare) >= 2:
-        hits = {k for k, n in options.items() if bare in n or (len(_bare(n)) >= 2 and _bare(n) in v)}
+    short = bare(v)
+    hits = {k for k, n in options.items() if bare(n) == short}
+    if len(hits) != 1 and len(short) >= 2:
+        hits = {k for k, n in options.items() if short in n or (len(bare(n)) >= 2 and bare(n) in v)}
     return hits.pop() if len(hits) == 1 else None
 
 

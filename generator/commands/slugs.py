@@ -14,6 +14,7 @@ from datetime import date
 
 from ..convert import FULLWIDTH
 from ..model import Campaign
+from .match import SUFFIXES, bare
 
 LIMIT = 40
 
@@ -31,18 +32,10 @@ PLACE_READINGS = {
 OWN_WORD = set("进走与和及暨在为给让向到从的之")
 # said by every title: dropped when other words remain, and a title of nothing else gets its date
 GENERIC = {"活动", "系列活动", "系列", "行动", "主题", "主题活动"}
-SUFFIXES = ("街道", "区", "县", "市", "镇", "乡")
 YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*年度?|(?<!\d)(?:19|20)\d{2}(?!\d)"
                      r"|第[0-9一二三四五六七八九十百]+[届季]")
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
 GENERIC_PINYIN = {"huodong", "xilie", "xiliehuodong", "xingdong", "zhuti", "zhutihuodong"}
-
-
-def _bare(name: str) -> str:
-    for suffix in SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
 
 
 def _reads_as(text: str, target: str) -> bool:
@@ -62,13 +55,13 @@ def _reads_as(text: str, target: str) -> bool:
 
 def name_variants(name: str, region: str = "") -> list[str]:
     """郫都区 → 郫都区, 郫都; 成都高新区 (region 成都市) → 成都高新区, 成都高新, 高新区, 高新."""
-    out = [name, _bare(name)]
-    for prefix in {region, _bare(region)} - {""}:
+    out = [name, bare(name)]
+    for prefix in {region, bare(region)} - {""}:
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
             rest = name[len(prefix):]
-            out += [rest, _bare(rest)]
+            out += [rest, bare(rest)]
     if name.startswith(("四川", "江苏", "河南", "安徽")):  # province before a new district's name
-        out += [name[2:], _bare(name[2:])]
+        out += [name[2:], bare(name[2:])]
     return list(dict.fromkeys(v for v in out if len(v) >= 2))
 
 

@@ -42,10 +42,6 @@ from .tables import SheetError
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
 
 
-def _root() -> Path:
-    return find_root()
-
-
 def _fail(message: str, where: str = "") -> int:
     print(f"{where + ': ' if where else ''}错误: {message}", file=sys.stderr)
     return 2
@@ -59,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
     try:
         res = run_import(
-            _root(), Path(args.file), args.file, args.campaign, maps=args.map, sheet=args.sheet,
+            find_root(), Path(args.file), args.file, args.campaign, maps=args.map, sheet=args.sheet,
             update=args.update, dry_run=args.dry_run, district=args.district, category=args.category,
             public_contacts=args.public_contacts,
         )
@@ -129,7 +125,7 @@ def _load(cid: str | None) -> tuple[Campaign, int] | int:
     if not cid:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
     try:
-        c, problems = load_campaign(_root(), cid)
+        c, problems = load_campaign(find_root(), cid)
     except SheetError as err:
         return _fail(str(err))
     broken = {p.pos.path for p in problems if p.level == "error"}
@@ -345,7 +341,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_new_campaign(args: argparse.Namespace) -> int:
-    root = _root()
+    root = find_root()
     cid = args.id
     if not SLUG_RE.match(cid):
         return _fail(f"专题编号“{cid}”只能用小写英文字母、数字和连字符{slug_hint(cid)}")
@@ -374,7 +370,7 @@ def cmd_new_activity(args: argparse.Namespace) -> int:
     if not args.campaign or not args.district:
         return _fail("请用 --campaign 和 --district 指定专题和辖区，"
                      "如 --campaign 2022-changzhou-kepuri --district wujin")
-    root = _root()
+    root = find_root()
     try:
         c, _ = load_campaign(root, args.campaign)
     except SheetError as err:
@@ -430,7 +426,7 @@ def codeowners_text(campaigns: list[Campaign]) -> tuple[str, list[str]]:
 
 
 def cmd_codeowners(args: argparse.Namespace) -> int:
-    root = _root()
+    root = find_root()
     site, problems = read_site(root)
     bad = [p for p in problems.errors if p.pos.path.endswith(("campaign.yml", "brands.yml"))]
     for p in bad:
@@ -459,8 +455,6 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
     print(f"已写入 {CODEOWNERS.as_posix()}")
     return 0
 
-
-# ---- `kepu check`: activities added after registration closed ----------------------------------
 
 # ---- registration with cli.py ---------------------------------------------------------------
 

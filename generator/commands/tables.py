@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from ..convert import suggest
+from ..convert import CONTROL_CHARS, suggest
 
 HEADER_SCAN = 30  # banners, notes and merged title rows above the header are a few rows at most
 MIN_HEADERS = 3  # a row with this many known column names is the header row
@@ -52,7 +52,7 @@ class Table:
 # copy-paste, broken exports and badly decoded text. Staff cannot see them to fix them, so rather than
 # refuse the row they are removed from every cell as it is read, and import warns naming row and
 # column (Table.removed), so that no text changes silently.
-HIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+HIDDEN_CHARS = re.compile(f"[{CONTROL_CHARS}]")
 
 
 def _clean(number: int, cells: list[Any], removed: dict[tuple[int, int], str]) -> list[Any]:
