@@ -352,3 +352,21 @@ def test_stats_met_or_unmet_whatever_the_unknown(tmp_path: Path, monkeypatch: py
     res = kepu("stats", "--campaign", CZ)  # 1 other of 12 known, 1 unknown: 2 of 13 at best
     assert ("8.3%（1 项未填写，占比按已填写的计算）；"
             "未填写的即使都不属科协系统也只有 15.4%，未达到 20% 的要求") in res.out
+
+
+def test_ids_do_not_depend_on_the_rows_before() -> None:
+    """The segmenter's word list is fixed per campaign, so a row's id is the same whatever rows
+    (of whichever districts) were named before it."""
+    from generator.commands.slugs import Namer
+    from generator.validate import read_site
+
+    site, _ = read_site(ROOT, parallel=False)
+    c = next(x for x in site.campaigns if x.id == "2023-chengdu-kepuri")
+    title, district = c.activities[0].title, c.activities[0].district
+    alone = Namer(c).words(title, district)
+    namer = Namer(c)
+    before = dict(namer.tk.FREQ), namer.tk.total  # the segmenter's odds
+    for a in c.activities[1:] * 3:
+        namer.words(a.title, a.district)
+    assert (dict(namer.tk.FREQ), namer.tk.total) == before, "naming rows changed the word list"
+    assert namer.words(title, district) == alone

@@ -107,6 +107,12 @@ class Namer:
         words += [w[2:] for w in words if w.startswith("全国")]  # 全国科普日 → 科普日 too
         words += name_variants(c.region)
         self.campaign_words = [w for w in dict.fromkeys(words) if w]
+        # every word a path may drop is a word for the segmenter, added once: jieba's add_word
+        # grows its frequency total on each call, so adding them per row made a row's id depend
+        # on the rows before it
+        for w in {*self.campaign_words, *(v for d in c.districts for v in self.drops(d))}:
+            if not w.endswith(SUFFIXES):  # 常州 but not 常州市: 常州市民 is 常州 + 市民
+                self.tk.add_word(w, freq=10**6)  # type: ignore[attr-defined]
 
     def drops(self, district: str | None) -> list[str]:
         words = list(self.campaign_words)
@@ -121,9 +127,6 @@ class Namer:
         text = YEAR_RE.sub(" ", text.translate(FULLWIDTH))
         drops = set(self.drops(district))
         tk = self.tk
-        for w in drops:
-            if not w.endswith(SUFFIXES):  # 常州 but not 常州市: 常州市民 is 常州 + 市民
-                tk.add_word(w, freq=10**6)  # type: ignore[attr-defined]
         out: list[str] = []
         joinable = False  # whether a one-character word may join the word before
         dropped = False
