@@ -1,14 +1,17 @@
 """Build-time benchmark: kepu build vs Hugo (reference) vs writing the same bytes.
 
-    .venv/bin/python bench/run.py                 # 3,000 and 30,000 activities
+    .venv/bin/python bench/run.py                 # 300, 3,000 and 30,000 activities
     .venv/bin/python bench/run.py 3000:23 200000:3000
     .venv/bin/python bench/run.py --smoke         # 60 activities, what the test suite runs
     .venv/bin/python bench/run.py --weight 3000:23   # one kepu build, sizes only (no Hugo, no timing)
     .venv/bin/python bench/run.py --site site/       # sizes of a site already built (e.g. the sample)
 
-For each size it makes a synthetic campaign (bench/synth.py), times `kepu build` (wall time and
-peak memory of the whole process tree, sampled from /proc), Hugo (Debian's package) building the
-same activity pages with a minimal layout, and writing kepu's output bytes again; then prints a
+For each size it makes a synthetic campaign (bench/synth.py), times `kepu build` cold (empty
+output folder, no content cache) and warm (after editing one activity file, with the cache the
+cold build left), with wall time, CPU time and peak memory of the whole process tree (sampled
+from /proc); Hugo (Debian's package) building the same activity pages with a minimal layout;
+`kepu check` of the edited file (cache warm); the time until `kepu serve` answers; and writing
+kepu's output bytes again (the disk's floor for any build that writes the site); then prints a
 table with the ratios. Up to 30,000 activities each tool runs three times, taking turns, and the
 median run is shown (single runs on a shared machine vary by ±20 %). Figures are printed, never
 asserted: timing belongs here, not in tests.
@@ -89,6 +92,38 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{''.join(err)[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Run(wall, peak // 1024, cpu, "".join(err))
+
+
+def serve_ready(repo: Path, port: int = 8765) -> float:
+    """Seconds from starting `kepu serve` until its home page answers (cache warm), then stop it."""
+    import urllib.request
+
+    proc = subprocess.Popen([str(KEPU), "serve", "-a", f"127.0.0.1:{port}"], cwd=repo,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.perf_counter()
+    try:
+        while time.perf_counter() - start < 600:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.05)
+        return float("nan")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def edit_one(repo: Path, round_: int) -> Path:
+    """Change one activity's title (a different one each round), as a clerk's fix would."""
+    f = sorted((repo / "campaigns").glob("*/activities/*/*.yml"))[0]
+    text = f.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("title:"))
+    lines[i] = f"{lines[i].split('（')[0]}（第{round_ + 1}次修改）"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f
 
 
 def prepare(base: Path, n: int, districts: int) -> Path:
@@ -193,6 +228,18 @@ def weight_text(w: Weight) -> str:
             f"({w.pages:,} pages); site {w.site / 2**20:.1f} MB{pre}")
 
 
+class Row(NamedTuple):
+    n: int
+    kepu: Run  # cold
+    hugo: Run | None
+    warm: Run  # after a one-file edit
+    check: Run  # kepu check of the edited file
+    ready: float  # seconds until kepu serve answers
+    written: float  # seconds to write the same bytes again
+    size_mb: float
+    weight: Weight
+
+
 def median(runs: list[Run]) -> Run:
     """The run with the median wall time (its own peak memory, CPU time and log)."""
     return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
@@ -209,7 +256,8 @@ def phases(stderr: str) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", default=["3000:23", "30000:300"], help="activities:districts")
+    ap.add_argument("sizes", nargs="*", default=["300:5", "3000:23", "30000:300"],
+                    help="activities:districts")
     ap.add_argument("--smoke", action="store_true", help="one tiny run, for the test suite")
     ap.add_argument("--weight", action="store_true", help="one kepu build per size, print sizes only")
     ap.add_argument("--site", help="print the sizes of this already built site and stop")
@@ -240,20 +288,33 @@ def main() -> None:
         if hugo is not None:
             out = base / f"hugo-out-{n}"
             tools["hugo"] = (["hugo", "--quiet", "-d", str(out)], hugo, out)
+        tools["warm"] = tools["kepu"]
         runs = args.runs or (3 if n <= 30_000 else 1)
         results: dict[str, list[Run]] = {k: [] for k in tools}
-        for _ in range(runs):  # the tools take turns, so that a busy moment hits both alike
+        checks: list[Run] = []
+        for i in range(runs):  # the tools take turns, so that a busy moment hits both alike
             for name, (cmd, cwd, out) in tools.items():
                 # each run starts from an empty output folder (removing the previous site is not
-                # part of building one) with nothing left to write back from the last run
+                # part of building one) with nothing left to write back from the last run; a cold
+                # kepu build also without the content cache, a warm one with the cache the cold
+                # build before it left and one activity file edited
                 shutil.rmtree(out, ignore_errors=True)
+                if name == "kepu":
+                    shutil.rmtree(repo / ".cache", ignore_errors=True)
+                if name == "warm":
+                    edited = edit_one(repo, i)
                 os.sync()
                 results[name].append(run(cmd, cwd))
+            checks.append(run([str(KEPU), "check", str(edited.relative_to(repo))], repo))
         kepu = median(results["kepu"])
+        warm = median(results["warm"])
+        check = median(checks)
+        ready = serve_ready(repo) if n <= 30_000 else float("nan")
+        print(f"   warm after a one-file edit {warm.wall:.1f} s (CPU {warm.cpu:.1f} s) {warm.peak} MB; "
+              f"kepu check of that file {check.wall:.2f} s (CPU {check.cpu:.2f} s); "
+              f"serve ready {ready:.1f} s; warm phases {phases(warm.err)}", flush=True)
         ph = phases(kepu.err)
-        pages = sum(1 for _ in site.rglob("index.html"))
         size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 2**20
-        search_mb = sum(p.stat().st_size for p in (site / "search").rglob("*.json")) / 2**20
         hugo = median(results["hugo"]) if "hugo" in results else None
         spread = {k: ", ".join(f"{r.wall:.1f}" for r in v) for k, v in results.items()}
         h = f"{hugo.wall:.1f} s (CPU {hugo.cpu:.1f} s)" if hugo else "n/a"
@@ -262,27 +323,30 @@ def main() -> None:
         w = write_same_bytes(site, base / f"bytes-{n}")
         print(f"   same bytes written again: {w:.1f} s", flush=True)
         print("   " + weight_text(weight(site)), flush=True)
-        rows.append((n, kepu, hugo, w, pages, size_mb, search_mb, ph))
+        rows.append(Row(n, kepu, hugo, warm, check, ready, w, size_mb, weight(site)))
         if not args.smoke:
             shutil.rmtree(base / f"bytes-{n}", ignore_errors=True)
 
     print()
     print(f"machine: {os.cpu_count()} cores, {os.uname().machine}, Python {sys.version.split()[0]}")
     print(
-        "| activities | kepu build (CPU) | peak memory | Hugo (minimal) (CPU) | ratio to Hugo, wall (CPU) "
-        "| same bytes written | pages | output | search index | feeds |"
+        "| activities | kepu cold (CPU) | Hugo (minimal) (CPU) | ratio to Hugo, wall (CPU) "
+        "| peak memory kepu / Hugo | warm after one edit (CPU) | kepu check one file | serve ready "
+        "| same bytes written | activity page median | site |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for n, kepu, hugo, w, pages, size_mb, search_mb, ph in rows:
-        h = f"{hugo.wall:.1f} s ({hugo.cpu:.1f} s), {hugo.peak} MB" if hugo else "n/a (apt-get install hugo)"
-        ratio = f"{kepu.wall / hugo.wall:.1f}× ({kepu.cpu / hugo.cpu:.1f}×)" if hugo else "n/a"
-        feeds = f"{ph['feeds']:.1f} s ({ph['feeds'] / kepu.wall:.0%})" if "feeds" in ph else "?"
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        h = f"{r.hugo.wall:.1f} s ({r.hugo.cpu:.1f} s)" if r.hugo else "n/a (apt-get install hugo)"
+        ratio = f"{r.kepu.wall / r.hugo.wall:.1f}× ({r.kepu.cpu / r.hugo.cpu:.1f}×)" if r.hugo else "n/a"
+        mem = f"{r.kepu.peak:,} / {r.hugo.peak:,} MB" if r.hugo else f"{r.kepu.peak:,} MB"
         print(
-            f"| {n:,} | {kepu.wall:.1f} s ({kepu.cpu:.1f} s) | {kepu.peak} MB | {h} | {ratio} | {w:.1f} s "
-            f"| {pages:,} | {size_mb:.0f} MB | {search_mb:.1f} MB | {feeds} |"
+            f"| {r.n:,} | {r.kepu.wall:.1f} s ({r.kepu.cpu:.1f} s) | {h} | {ratio} | {mem} "
+            f"| {r.warm.wall:.1f} s ({r.warm.cpu:.1f} s) | {r.check.wall:.2f} s | {r.ready:.1f} s "
+            f"| {r.written:.1f} s | {r.weight.median / 1024:.1f} KB | {r.size_mb:,.0f} MB |"
         )
-    if rows and rows[-1][7]:
-        print("\nphases of the last run:", ", ".join(f"{k} {v:.1f}s" for k, v in rows[-1][7].items()))
+    for r in rows:
+        print(f"\n{r.n:,}: cold phases", ", ".join(f"{k} {v:.1f}s" for k, v in phases(r.kepu.err).items()),
+              "| warm phases", ", ".join(f"{k} {v:.1f}s" for k, v in phases(r.warm.err).items()))
 
 
 if __name__ == "__main__":

@@ -180,6 +180,8 @@ class Campaign:
     label: str = derived("")  # the brand label, e.g. 2022年全国科普日活动
     all_logos: list[Logo] = derived([])  # the brand's logos, then the campaign's own
     activities: list[Activity] = derived([])
+    # content key of campaign.yml and brands.yml (cache.py), "" when built without a cache
+    source_key: str = derived("")
 
     def __post_init__(self) -> None:
         if self.rules is None:
@@ -288,6 +290,8 @@ class Activity:
     campaign: Campaign = derived(None)
     pos: Pos = derived(None)
     field_pos: dict[str, Pos] = derived({})
+    # content key of the file, its path and its campaign's source_key (cache.py); "" without cache
+    source_key: str = derived("")
 
     @property
     def all_day(self) -> bool:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import branding
+from .cache import Cache, Table, file_key
+from .cache import key as content_key
 from .convert import INVALID, SLUG_RE, Converter, slug_hint, suggest
-from .load import read_yaml
+from .load import MAX_BYTES, read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Site
 from .parallel import fork_map
 from .problems import Pos, Problems
@@ -74,10 +78,13 @@ def display(path: Path) -> str:
         return str(path)
 
 
-def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = True) -> tuple[Site, Problems]:
+def read_site(
+    root: Path, only: list[Path] | None = None, *, parallel: bool = True, cache: Cache | None = None,
+) -> tuple[Site, Problems]:
     """Read and check the repository at ``root``. ``only`` limits checking to some campaign
     folders or files (their campaign is still read whole, since rules span files). ``parallel``:
-    big campaigns are read on every core (see parallel.fork_map)."""
+    big campaigns are read on every core (see parallel.fork_map). ``cache``: the checked model
+    of files unchanged since the last build is taken from it (cache.py)."""
     problems = Problems()
     cdir = root / "campaigns"
     dirs = sorted(p for p in cdir.iterdir() if p.is_dir()) if cdir.is_dir() else []
@@ -92,8 +99,9 @@ def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = Tr
             d for d in dirs
             if any(w == d.resolve() or d.resolve() in w.parents or w in d.resolve().parents for w in wanted)
         ]
+    brands_key = file_key(cdir / "brands.yml") if cache else ""
     for d in dirs:
-        c = read_campaign(d, brands, problems, parallel=parallel)
+        c = read_campaign(d, brands, problems, parallel=parallel, cache=cache, brands_key=brands_key)
         if c is not None:
             campaigns.append(c)
     deadline_kinds(campaigns, problems)
@@ -110,7 +118,10 @@ def read_site(root: Path, only: list[Path] | None = None, *, parallel: bool = Tr
     return Site(campaigns=campaigns, brands=brands), problems
 
 
-def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool = True) -> Campaign | None:
+def read_campaign(
+    d: Path, brands: dict, problems: Problems, *, parallel: bool = True, cache: Cache | None = None,
+    brands_key: str = "",
+) -> Campaign | None:
     cfile = d / "campaign.yml"
     shown = display(cfile)
     if not SLUG_RE.match(d.name):
@@ -129,6 +140,8 @@ def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool =
     if campaign is INVALID:
         return None
     campaign.id = d.name
+    if cache is not None:
+        campaign.source_key = content_key(file_key(cfile), brands_key, d.name)
     check_campaign(campaign, problems)
     branding.apply(campaign, brands, problems)
     adir = d / "activities"
@@ -151,7 +164,12 @@ def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool =
             return a, cross, found.items
 
         # reading and checking a file is independent of the others: both cores for big campaigns
-        for a, cross, items in fork_map(read_one, files, parallel=parallel, min_items=1000):
+        if cache is None:
+            results = fork_map(read_one, files, parallel=parallel, min_items=1000)
+        else:
+            results = _read_cached(cache.table(f"read-{d.name}"), campaign.source_key, files, read_one,
+                                   parallel=parallel)
+        for a, cross, items in results:
             problems.items.extend(items)
             if a is not None:
                 a.campaign = campaign
@@ -161,6 +179,64 @@ def read_campaign(d: Path, brands: dict, problems: Problems, *, parallel: bool =
     check_ids(campaign, problems, positions)
     campaign.activities.sort(key=lambda a: (a.start_key, a.district, a.slug))
     return campaign
+
+
+ReadResult = tuple[Activity | None, dict[str, Pos], list]
+
+
+def _read_cached(
+    table: Table, campaign_key: str, files: list[Path], read_one: Callable[[Path], ReadResult], *,
+    parallel: bool,
+) -> list[ReadResult]:
+    """``read_one`` of every file, taken from the cache table for files whose content (and
+    campaign.yml, brands.yml) is what it was: their checked model and their problems, so a
+    warning still shows on every build. A file is known unchanged by its size, times and inode
+    when those are old enough to trust (Table.stat_trusted), else by hashing its bytes. Only
+    regular files are cached; anything else goes the careful way (read_bytes refuses it)."""
+    results: list[ReadResult | None] = [None] * len(files)
+    content: dict[int, str] = {}  # index → content key of the file's bytes
+    todo: list[int] = []
+    made: dict[int, tuple[str, tuple[int, ...]]] = {}  # index → (table key, stat) of a miss
+    for i, path in enumerate(files):
+        k = content_key(display(path))
+        try:
+            st = os.lstat(path)
+        except OSError:
+            todo.append(i)
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            todo.append(i)
+            continue
+        sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        entry = table.get(k)
+        if (entry is not None and entry[0] == sig and entry[2] == campaign_key
+                and table.stat_trusted(k, sig[1])):
+            table.put(k, entry)
+            results[i], content[i] = entry[3], entry[1]
+            continue
+        try:
+            content[i] = content_key(path.read_bytes())
+        except OSError:
+            todo.append(i)
+            continue
+        if entry is not None and entry[1] == content[i] and entry[2] == campaign_key:
+            table.put(k, (sig, content[i], campaign_key, entry[3]))
+            results[i] = entry[3]
+            continue
+        made[i] = (k, sig)
+        todo.append(i)
+    fresh = fork_map(read_one, [files[i] for i in todo], parallel=parallel, min_items=1000)
+    for i, result in zip(todo, fresh, strict=True):
+        results[i] = result
+        if i in made:
+            k, sig = made[i]
+            table.put(k, (sig, content[i], campaign_key, result))
+    for i, result in enumerate(results):
+        assert result is not None
+        if result[0] is not None and i in content:  # the key the outputs cache its pages under
+            result[0].source_key = content_key(campaign_key, display(files[i]), content[i])
+    table.save()  # before read_campaign attaches the campaign: entries hold activities without it
+    return results  # type: ignore[return-value]
 
 
 def check_campaign(c: Campaign, problems: Problems) -> None:

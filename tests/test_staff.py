@@ -822,6 +822,14 @@ def test_ci_workflows_and_pre_commit() -> None:
     uses = [s.get("uses", "") for job in jobs.values() for s in job["steps"]]
     for action in ("actions/configure-pages", "actions/upload-pages-artifact", "actions/deploy-pages"):
         assert any(u.startswith(action) for u in uses)
+    for steps in (check["jobs"]["check"]["steps"], jobs["build"]["steps"]):
+        # the content cache is kept between runs, restored before the build, keyed on the lock
+        # of dependencies and the code (generator/cache.py: never trusted across versions)
+        runs = [s.get("run", "") for s in steps]
+        cache = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@"))
+        assert steps[cache]["with"]["path"] == ".cache/kepu" and cache < runs.index("kepu build -d site")
+        key = steps[cache]["with"]["key"]
+        assert "requirements.lock" in key and "generator/**" in key
     hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"][0][
         "hooks"
     ]

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+import yaml
+
+from ..cache import Cache
 from ..outputs.site import check_paths
 from ..problems import Problem, Problems
 from ..repo import find_root
@@ -27,6 +30,30 @@ def report(problems: Problems, fmt: str = "text", out=None) -> None:
         print(p.format_github() if fmt == "github" else p.format(), file=out)
 
 
+def content_cache(root: Path) -> Cache | None:
+    """The build's content cache (the kepu plugin's cache_dir in mkdocs.yml, default
+    .cache/kepu), so that `kepu check` takes unchanged files from it as the build does."""
+    folder = ".cache/kepu"
+    cfg = root / "mkdocs.yml"
+    if cfg.is_file():
+
+        class Loader(yaml.SafeLoader):  # mkdocs.yml may hold !!python/name tags: read them as nothing
+            pass
+
+        Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+        try:
+            data = yaml.load(cfg.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506 (SafeLoader)
+        except (yaml.YAMLError, OSError, UnicodeDecodeError):
+            data = None
+        plugins = data.get("plugins") if isinstance(data, dict) else None
+        for plugin in [plugins] if isinstance(plugins, dict) else plugins or []:  # a list or a mapping
+            if isinstance(plugin, dict) and isinstance(plugin.get("kepu"), dict):
+                folder = str(plugin["kepu"].get("cache_dir", folder))
+    if not folder.strip():
+        return None
+    return Cache.open(root / folder, lambda message: print(f"提示: {message}", file=sys.stderr))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     root = find_root()
     paths = [Path(p) for p in args.paths]
@@ -34,7 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"{p}: 错误: 找不到这个文件或文件夹", file=sys.stderr)
             return 2
-    site, problems = read_site(root, paths or None)
+    site, problems = read_site(root, paths or None, cache=content_cache(root))
     check_paths(site.campaigns, root, problems)
     # Staff's own problems first; the sample campaigns' warnings (they hold historical data on
     # purpose) only on request, so a clerk's warnings are not buried under them.
@@ -84,9 +111,10 @@ def _mkdocs_config(root: Path) -> Path:
     return cfg
 
 
-def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
+def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True) -> bool:
     """Build into a folder beside ``out`` and move it into place only when complete, so a failed
-    build never replaces a good site."""
+    build never replaces a good site. ``cache``: False builds without the content cache (the
+    plugin's cache_dir), as a first build would."""
     import logging
     import shutil
     import tempfile
@@ -106,6 +134,8 @@ def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
             try:
                 config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
+                if not cache and "kepu" in config.plugins:
+                    config.plugins["kepu"].config.cache_dir = ""
                 build(config)
                 swap_in(tmp, out)
             except (MkDocsException, SystemExit) as err:
@@ -125,7 +155,7 @@ def build_site(root: Path, out: Path, quiet: bool = False) -> bool:
 def cmd_build(args: argparse.Namespace) -> int:
     root = find_root()
     out = Path(args.site_dir) if args.site_dir else root / "site"
-    if not build_site(root, out, args.quiet):
+    if not build_site(root, out, args.quiet, cache=not args.no_cache):
         return 1
     print(f"网站已生成：{out}")
     return 0
@@ -242,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("build", "校验后生成整个网站和日历订阅（与 mkdocs build 相同）", cmd_build)
     p.add_argument("-d", "--site-dir", metavar="DIR", help="输出文件夹，默认 site/")
     p.add_argument("-q", "--quiet", action="store_true", help="只显示警告和错误")
+    p.add_argument("--no-cache", action="store_true",
+                   help="不用构建缓存（.cache/kepu），全部重新生成；缓存照常可随时删除")
     p = add("serve", "本地预览，修改 YAML 后自动刷新", cmd_serve)
     p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT")
     p = add("schema", "输出活动文件的 JSON Schema（供编辑器提示）", cmd_schema)

@@ -29,6 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
+from ..cache import Cache
 from ..history import history_problem, last_commit_time
 from ..outputs.build import SiteBuild
 from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
@@ -94,6 +95,8 @@ class KepuConfig(Config):
     # .gz (and .br) copies of every text file, for hosts that serve them: false (default), true
     # (= [gz]) or [gz, br]; checked and written by shell.precompress_kinds / precompress
     precompress = opt.Type((bool, list), default=False)
+    # the content cache (generator/cache.py), relative to the repository root; "" for none
+    cache_dir = opt.Type(str, default=".cache/kepu")
 
 
 def build_options(cfg: KepuConfig, *, parallel: bool) -> BuildOptions:
@@ -138,9 +141,11 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             os.environ["SOURCE_DATE_EPOCH"] = stamp
             self._epoch_set = True
         start = time.perf_counter()
+        folder = self.config.cache_dir.strip()
+        cache = Cache.open(root / folder, log.warning) if folder else None
         gc.disable()  # reading makes the model and little garbage: no collections while it grows
         try:
-            site, problems = read_site(root, parallel=options.parallel)
+            site, problems = read_site(root, parallel=options.parallel, cache=cache)
             check_paths(site.campaigns, root, problems)
         finally:
             gc.enable()
@@ -158,7 +163,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             if os.environ.get("CI", "").lower() == "true":  # set by GitHub Actions and most CI
                 raise PluginError(wrong_url + "。在 CI 中不生成网站。")
             log.warning(wrong_url)
-        self.build = SiteBuild(site, config.site_url, root, options)
+        self.build = SiteBuild(site, config.site_url, root, options, cache)
         self.shells = Shells(self.build.shell_folders())
         self.build.timings["read"] = read_time
         # The model lives until the build ends: keep the cyclic collector from walking it again
@@ -230,6 +235,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
 
         for rel, data in self.build.extra_files(write):
             write(rel, data)
+        if self.build.cache is not None:  # the pages of deleted or changed activities go
+            self.build.cache.keep_blobs(self.build.cache_keys())
         if self.precompress and getattr(self, "parallel", True):  # not in `kepu serve`
             with self.build.timed("precompress"):
                 precompress(site_dir, self.precompress, parallel=True)

@@ -8,6 +8,8 @@ business (generator/mkdocs/shell.py). No MkDocs import.
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from ..cache import Cache, folder_key, key
 from ..history import History, read_history
 from ..model import Activity, Campaign, Site
 from . import site as url
@@ -44,13 +47,22 @@ class FilledPage:
 
 
 class SiteBuild:
-    def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS):
+    def __init__(self, site: Site, base_url: str, root: Path, options: BuildOptions = DEFAULT_OPTIONS,
+                 cache: Cache | None = None):
         self.site = site
         self.base_url = url.base(base_url)
         self.root = root
         self.options = options
         self.renderer = Renderer(site, self.base_url, root, options)
         self.timings: dict[str, float] = {}
+        self.cache = cache
+        # What every page and event depends on beyond its own campaign and file (whose keys the
+        # model carries): the site's URL, its options, its template overrides and logo images.
+        # Whether it runs in parallel changes nothing in the output, so it is left out.
+        self.site_key = key(
+            self.base_url, repr(dataclasses.replace(options, parallel=True)),
+            folder_key(root / "site_theme" / "kepu"), repr(sorted(self.renderer.logo_files.items())),
+        ) if cache is not None else ""
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
             self._bodies[url.source(url.campaign_page(c))] = lambda c=c: self.renderer.campaign_page(c)
@@ -94,7 +106,8 @@ class SiteBuild:
         of every activity."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
-        feeds = iter_feeds(self.site, self.base_url, self.history, write, self.options)
+        feeds = iter_feeds(self.site, self.base_url, self.history, write, self.options,
+                           cache=self.cache, site_key=self.site_key)
         yield from self._timed_items("feeds", feeds)
         changes = _lazy(lambda: changes_feed(self.site, self.base_url, self.history, self.options))
         yield from self._timed_items("feeds", changes)
@@ -141,10 +154,45 @@ class SiteBuild:
                 for key in (url.activities_folder(c), url.campaign_folder(c))]
 
     def activity_page(self, a: Activity) -> FilledPage:
-        return FilledPage(url.activities_folder(a.campaign), a.slug, a.title, self.renderer.description(a),
-                          self.renderer.activity_page(a))
+        return self._cached(self.activity_key(a), lambda: FilledPage(
+            url.activities_folder(a.campaign), a.slug, a.title, self.renderer.description(a),
+            self.renderer.activity_page(a)))
+
+    def activity_key(self, a: Activity) -> str | None:
+        """The cache key of an activity's page: its file (with its campaign) and the site."""
+        return key(self.site_key, "activity", a.source_key) if self.cache and a.source_key else None
+
+    def district_key(self, c: Campaign, d: str) -> str | None:
+        """The cache key of a district page: its campaign, the site and each of its activities."""
+        acts = self.renderer.grouped(c)[d]
+        if self.cache is None or not c.source_key or not all(a.source_key for a in acts):
+            return None
+        return key(self.site_key, "district", c.source_key, d, *(a.source_key for a in acts))
+
+    def cache_keys(self) -> set[str]:
+        """Every page key of this build (the cache keeps these blobs and removes the others)."""
+        keys = {self.activity_key(a) for a in self.all_activities}
+        keys |= {self.district_key(c, d) for c in self.site.published() for d in c.districts}
+        return {k for k in keys if k is not None}
+
+    def _cached(self, k: str | None, make: Callable[[], FilledPage]) -> FilledPage:
+        """A page from the cache, or made and stored there (in the worker that made it)."""
+        if self.cache is None or k is None:
+            return make()
+        data = self.cache.get_blob(k)
+        if data is not None:
+            try:
+                return FilledPage(*pickle.loads(data))
+            except Exception:  # noqa: BLE001 (whatever unpickling damaged bytes raises)
+                self.cache.damaged(f"页面 {k}")
+        page = make()
+        self.cache.put_blob(k, pickle.dumps(dataclasses.astuple(page), protocol=pickle.HIGHEST_PROTOCOL))
+        return page
 
     def district_page(self, c: Campaign, d: str) -> FilledPage:
+        return self._cached(self.district_key(c, d), lambda: self._district_page(c, d))
+
+    def _district_page(self, c: Campaign, d: str) -> FilledPage:
         name = c.districts[d]
         count = len(self.renderer.grouped(c)[d])
         desc = f"{c.label}：{c.title}，{name}共 {count} 项活动"

@@ -23,6 +23,7 @@ from icalendar import Component, Parameters, Timezone, vDuration, vText
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import is_utc
 
+from ..cache import Cache, Table, key
 from ..history import History, Shown
 from ..model import Activity, Campaign, Site
 from ..parallel import fork_map
@@ -396,8 +397,18 @@ def _vevent(a: Activity, ctx: _Context) -> bytes:
     )
 
 
-def _event(a: Activity, ctx: _Context) -> _Built:
-    return _Built((a.start_key, a.slug, a.campaign.id), _vevent(a, ctx))
+def _event(a: Activity, ctx: _Context, data: bytes | None = None) -> _Built:
+    return _Built((a.start_key, a.slug, a.campaign.id), data if data is not None else _vevent(a, ctx))
+
+
+def _event_key(a: Activity, ctx: _Context, site_key: str) -> str | None:
+    """The cache key of ``a``'s VEVENT: its file (with its campaign), the site, and the history
+    the event shows (SEQUENCE, LAST-MODIFIED, CREATED)."""
+    if not a.source_key:
+        return None
+    known = ctx.history.get(a.pos.path)
+    first = known.first if known is not None and known.commits else None
+    return key(site_key, "event", a.source_key, repr((revision(ctx.history, a), first)))
 
 
 # ---- calendars ------------------------------------------------------------------------------
@@ -462,12 +473,13 @@ def _calendar(
 
 def iter_feeds(
     site: Site, base_url: str, history: History, write: Callable[[str, bytes], None] | None = None,
-    options: BuildOptions = DEFAULT_OPTIONS,
+    options: BuildOptions = DEFAULT_OPTIONS, *, cache: Cache | None = None, site_key: str = "",
 ) -> Iterator[tuple[str, bytes]]:
     """Every .ics file as (path, bytes), one at a time: a national site's feeds add up to
     gigabytes, so the writer stores each before the next is made. With ``write``, the one-event
     feed of each activity is made and written by ``write`` where its event is made (on every
-    core for large campaigns) and not yielded: there are as many of them as activities."""
+    core for large campaigns) and not yielded: there are as many of them as activities.
+    ``cache``: VEVENTs of unchanged activities are taken from it (``site_key``: see SiteBuild)."""
     ctx = _Context(base_url, history, options)
     campaigns = site.published()
     everything: list[_Built] = []
@@ -481,14 +493,25 @@ def iter_feeds(
             return path, _calendar(ctx, path, f"{c.title} · {title}", f"{c.label} · {title}", ctx.page(a),
                                    c.timezone, zones, [event])
 
-        def event(a: Activity, own: Callable[[Activity, _Built], tuple[str, bytes]] = own_feed) -> _Built:
-            made = _event(a, ctx)
+        table = cache.table(f"events-{c.id}") if cache is not None else None
+        keys = [_event_key(a, ctx, site_key) if table is not None else None for a in c.activities]
+
+        def event(i: int, own: Callable[[Activity, _Built], tuple[str, bytes]] = own_feed,
+                  c: Campaign = c, keys: list[str | None] = keys, table: Table | None = table) -> _Built:
+            a, k = c.activities[i], keys[i]
+            made = _event(a, ctx, table.get(k) if table is not None and k is not None else None)
             if write is not None:
                 write(*own(a, made))
             return made
 
         # worth both cores for large campaigns (and the one-event feeds are written there too)
-        vevents = fork_map(event, c.activities, parallel=options.parallel, min_items=2000)
+        vevents = fork_map(event, range(len(c.activities)), parallel=options.parallel, min_items=2000)
+        if table is not None:
+            for k, made in zip(keys, vevents, strict=True):
+                if k is not None:
+                    old = table.get(k)
+                    table.put(k, old if old == made.data else made.data)  # the same object: shard clean
+            table.save()
         built = dict(zip(map(id, c.activities), vevents, strict=True))
         everything.extend(built.values())
         home = ctx.base + layout.campaign_page(c)

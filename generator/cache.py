@@ -1,0 +1,273 @@
+"""The content cache (`.cache/kepu/`): what a build made for inputs it has seen before.
+
+Everything in it is keyed by the content of what it was made from (file bytes, campaign.yml,
+brands.yml, the site's URL and options, the page templates) and lives under a folder named for
+the code version (this package's files, Python and the libraries), so an entry is never used by
+another version: a new version starts empty and removes the old folders. It is safe to delete,
+and a damaged file in it is noticed, ignored and rewritten; a build with it is byte-identical to
+a build without it (tests/test_cache.py).
+
+Two kinds of store:
+- tables: small per-item values (the checked model of an activity file, a VEVENT), pickled in
+  shards so that a one-file edit rewrites one shard, not the whole table;
+- blobs: one file per large value (a page body), written by whichever process made it and read
+  by whichever needs it, so page bodies never travel between processes or pile up in memory.
+
+Pickle is used because the values are this package's own dataclasses; the cache is the
+repository's own working data (like .venv), never downloaded from anyone else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+FOLDER = Path(".cache") / "kepu"
+SHARDS = 16  # a table's shards: a one-file edit rewrites 1/16 of it
+_BLOB_MAGIC = b"kepu1"
+_TABLE_MAGIC = "kepu-table-1"
+_VERSION_DIR = re.compile(r"[0-9a-f]{20}")
+
+
+def key(*parts: str | bytes) -> str:
+    """A content key: the hash of the parts, each length-prefixed so that no two different
+    lists of parts give the same bytes."""
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        b = p.encode() if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """This package's files (code and templates), Python's version and the installed versions of
+    the libraries the output depends on: a cache made by any other combination is not used."""
+    here = Path(__file__).resolve().parent
+    parts: list[str | bytes] = [sys.version]
+    for f in sorted(p for p in here.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        parts += [f.relative_to(here).as_posix(), f.read_bytes()]
+    try:
+        wanted = metadata.requires("kepu-calendar") or []
+    except metadata.PackageNotFoundError:
+        wanted = []
+    for req in sorted(r.split(";")[0] for r in wanted if "extra ==" not in r):
+        name = req.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip()
+        try:
+            parts += [name, metadata.version(name)]
+        except metadata.PackageNotFoundError:
+            parts += [name, "?"]
+    return key(*parts)
+
+
+def folder_key(folder: Path) -> str:
+    """The content of every file under ``folder`` (the site's own template overrides)."""
+    if not folder.is_dir():
+        return key("none")
+    parts: list[str | bytes] = []
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        parts += [f.relative_to(folder).as_posix(), f.read_bytes()]
+    return key(*parts)
+
+
+def file_key(path: Path) -> str:
+    """The content key of a file, or of its absence (brands.yml may be missing)."""
+    try:
+        return key(path.read_bytes())
+    except OSError:
+        return key("missing")
+
+
+class Cache:
+    """One version's folder of tables and blobs. ``notice`` gets a message (in Chinese, for
+    staff) when something found there is ignored."""
+
+    def __init__(self, base: Path, notice: Callable[[str], None], version: str | None = None):
+        self.base = base
+        self.version = version or code_version()
+        self.dir = base / self.version[:20]
+        self.notice = notice
+        self._noticed = False
+        self._forget_other_versions()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "blobs").mkdir(exist_ok=True)
+        tag = self.base / "CACHEDIR.TAG"  # backup tools skip a folder tagged this way
+        if not tag.exists():
+            tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
+                           "# kepu 构建缓存，可随时删除（.cache/kepu）\n", encoding="utf-8")
+
+    @classmethod
+    def open(cls, base: Path, notice: Callable[[str], None]) -> Cache | None:
+        """The cache at ``base``, or None (with a notice) where it cannot be made: a build never
+        fails for want of its cache."""
+        try:
+            return cls(base, notice)
+        except OSError as err:
+            notice(f"无法使用构建缓存 {base}（{err.strerror or err}），这次构建不用缓存")
+            return None
+
+    def unwritable(self, err: OSError) -> None:
+        """Say once that the cache could not be written to; the build goes on without storing."""
+        if not self._noticed:
+            self._noticed = True
+            self.notice(f"构建缓存 {self.dir} 无法写入（{err.strerror or err}），这次构建的结果不存入缓存")
+
+    def _forget_other_versions(self) -> None:
+        if not self.base.is_dir():
+            return
+        # only folders named like a version: cache_dir comes from mkdocs.yml and could name any
+        # folder, whose other contents are none of the cache's business
+        old = [p for p in self.base.iterdir()
+               if p.is_dir() and _VERSION_DIR.fullmatch(p.name) and p.name != self.dir.name]
+        if old:
+            self.notice(f"构建缓存 {self.base} 来自另一版本的 kepu，已弃用并删除（这次构建会慢一些）")
+            for p in old:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def damaged(self, what: str) -> None:
+        """Say once per build that something in the cache was damaged and is being remade."""
+        if not self._noticed:
+            self._noticed = True
+            self.notice(f"构建缓存中的 {what} 已损坏，已忽略并重新生成（不影响网站内容）")
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        return Table(self, name)
+
+    # -- blobs ------------------------------------------------------------------------------
+
+    def blob_path(self, k: str) -> Path:
+        return self.dir / "blobs" / k[:2] / k
+
+    def get_blob(self, k: str) -> bytes | None:
+        """The bytes stored under ``k``, or None when there are none or they are damaged (a
+        length and CRC-32 in front catch a file cut short by a full disk or a killed build)."""
+        try:
+            with open(self.blob_path(k), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        head = len(_BLOB_MAGIC) + 12
+        if (len(data) < head or not data.startswith(_BLOB_MAGIC)
+                or int.from_bytes(data[5:13], "little") != len(data) - head
+                or int.from_bytes(data[13:17], "little") != zlib.crc32(memoryview(data)[head:])):
+            self.damaged(f"文件 {self.blob_path(k).name}")
+            return None
+        return data[head:]
+
+    def put_blob(self, k: str, data: bytes) -> None:
+        """Store ``data`` under ``k`` (written whole, then renamed, so a reader never sees half)."""
+        path = self.blob_path(k)
+        head = _BLOB_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little")
+        tmp = path.with_name(f".{k}.{os.getpid()}")
+        try:
+            path.parent.mkdir(exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(head)
+                fh.write(data)
+            os.replace(tmp, path)
+        except OSError as err:
+            self.unwritable(err)
+
+    def keep_blobs(self, used: Iterable[str]) -> None:
+        """Remove the blobs this build did not use (pages of deleted or changed activities)."""
+        used = set(used)
+        root = self.dir / "blobs"
+        for sub in os.scandir(root):
+            if not sub.is_dir():
+                continue
+            for entry in os.scandir(sub.path):
+                if entry.name not in used:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+class Table:
+    """A dict of key → value kept in SHARDS pickled files. ``get`` reads; ``put`` records what
+    this build made or used; ``save`` writes the shards that changed and drops the entries no
+    longer used, so the table holds exactly what the last build needed."""
+
+    def __init__(self, cache: Cache, name: str):
+        self.cache = cache
+        self.name = name
+        self.old: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        self.started = time.time_ns()  # see ``stat_trusted``
+        self.saved_at: dict[int, int] = {}  # shard → when the build that wrote it started
+        for k in range(SHARDS):
+            self.old.update(self._load(k))
+
+    def _path(self, shard: int) -> Path:
+        return self.cache.dir / f"{self.name}.{shard:02d}.pickle"
+
+    def _load(self, shard: int) -> dict[str, Any]:
+        path = self._path(shard)
+        try:
+            with open(path, "rb") as fh:
+                magic, saved_at, data = pickle.load(fh)
+        except FileNotFoundError:
+            return {}
+        except Exception:  # noqa: BLE001 (any damage, whatever the unpickler raises)
+            self.cache.damaged(path.name)
+            return {}
+        if magic != _TABLE_MAGIC or not isinstance(data, dict):
+            self.cache.damaged(path.name)
+            return {}
+        self.saved_at[shard] = saved_at
+        return data
+
+    @staticmethod
+    def shard_of(k: str) -> int:
+        return int(k[-2:], 16) % SHARDS if len(k) >= 2 else 0
+
+    def get(self, k: str) -> Any | None:
+        return self.old.get(k)
+
+    def put(self, k: str, value: Any) -> None:
+        self.new[k] = value
+
+    def stat_trusted(self, k: str, mtime_ns: int) -> bool:
+        """Whether a file's unchanged stat (size, mtime, inode) may stand for its unchanged content:
+        only if it was last modified well before the build that recorded it started, as git does
+        for racily clean files (an edit within the clock's granularity keeps the same mtime)."""
+        return mtime_ns < self.saved_at.get(self.shard_of(k), 0) - 2_000_000_000
+
+    def save(self) -> None:
+        """Write the shards whose content differs from what was read."""
+        old: dict[int, dict[str, Any]] = {}
+        new: dict[int, dict[str, Any]] = {}
+        for k, v in self.old.items():
+            old.setdefault(self.shard_of(k), {})[k] = v
+        for k, v in self.new.items():
+            new.setdefault(self.shard_of(k), {})[k] = v
+        for shard in range(SHARDS):
+            before, after = old.get(shard, {}), new.get(shard, {})
+            if before.keys() == after.keys() and all(before[k] is after[k] for k in after):
+                continue
+            path = self._path(shard)
+            try:
+                if not after:
+                    path.unlink(missing_ok=True)
+                    continue
+                fd, tmp = tempfile.mkstemp(dir=self.cache.dir, prefix=f".{path.name}.")
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump((_TABLE_MAGIC, self.started, after), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except OSError as err:
+                self.cache.unwritable(err)
+                return

@@ -1,0 +1,183 @@
+"""The content cache (generator/cache.py): a build that takes what it can from the cache is the
+same, byte for byte, as a build without one, after every kind of edit staff make; and a damaged
+or old-version cache is noticed, ignored and remade, never trusted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from site_fixtures import copy_repo, set_top_level
+
+from generator.cache import Cache, key
+from generator.commands.cli import build_site
+
+pytest_plugins = ["site_fixtures"]
+
+CAMPAIGNS = ["2023-chengdu-kepuri", "2022-xinxiang-kejizhou"]
+ENV = {"GIT_AUTHOR_NAME": "测试", "GIT_AUTHOR_EMAIL": "t@example.cn", "GIT_COMMITTER_NAME": "测试",
+       "GIT_COMMITTER_EMAIL": "t@example.cn", "GIT_AUTHOR_DATE": "2023-09-01T08:00:00+08:00",
+       "GIT_COMMITTER_DATE": "2023-09-01T08:00:00+08:00"}
+
+
+def git(repo: Path, *args: str, when: str | None = None) -> None:
+    env = {**os.environ, **ENV}
+    if when:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def assert_same(warm: Path, cold: Path) -> None:
+    a, b = tree(warm), tree(cold)
+    assert a.keys() == b.keys(), f"files differ: {sorted(a.keys() ^ b.keys())[:10]}"
+    differ = [p for p in a if a[p] != b[p]]
+    assert not differ, f"{len(differ)} files differ between the cached and the uncached build: {differ[:10]}"
+
+
+def blobs(repo: Path) -> dict[str, int]:
+    """The page blobs in the cache: name → modification time (a rewritten blob gets a new one)."""
+    return {p.name: p.stat().st_mtime_ns for p in (repo / ".cache" / "kepu").glob("*/blobs/*/*")}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = copy_repo(tmp_path / "repo", CAMPAIGNS)
+    git(r, "init", "-q", "-b", "main")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "活动")
+    assert build_site(r, tmp_path / "first", quiet=True)  # fills the cache
+    assert blobs(r), "the first build stored nothing in the cache"
+    return r
+
+
+def rebuild_both(repo: Path, tmp_path: Path, name: str) -> tuple[Path, Path]:
+    warm, cold = tmp_path / f"{name}-warm", tmp_path / f"{name}-cold"
+    assert build_site(repo, warm, quiet=True), "the cached build failed"
+    assert build_site(repo, cold, quiet=True, cache=False), "the uncached build failed"
+    assert_same(warm, cold)
+    return warm, cold
+
+
+def an_activity(repo: Path) -> Path:
+    return sorted((repo / "campaigns" / CAMPAIGNS[0] / "activities").rglob("*.yml"))[0]
+
+
+def page_text(site: Path) -> str:
+    """An activity page of the first campaign."""
+    return next(site.glob(f"{CAMPAIGNS[0]}/activities/*/index.html")).read_text(encoding="utf-8")
+
+
+def test_unchanged_pages_come_from_the_cache_and_an_edited_one_is_remade(repo: Path, tmp_path: Path):
+    before = blobs(repo)
+    victim = an_activity(repo)
+    set_top_level(victim, "title", "缓存测试：改过的活动名称")
+    warm, _ = rebuild_both(repo, tmp_path, "activity")
+    after = blobs(repo)
+    kept = [b for b in before if after.get(b) == before[b]]
+    assert len(kept) >= len(before) - 6, "unchanged pages were made again instead of taken from the cache"
+    assert set(after) - set(before), "the edited activity's page was not stored under a new key"
+    pages = [p for p in warm.rglob("index.html") if "缓存测试：改过的活动名称" in p.read_text("utf-8")]
+    assert pages, "the edit is not on the site"
+
+
+def test_committing_an_edit_changes_the_event_history_the_same_way(repo: Path, tmp_path: Path):
+    """SEQUENCE and LAST-MODIFIED come from git: committing an edit already built (the file's
+    bytes stay the same) must still change the cached event."""
+    victim = an_activity(repo)
+    set_top_level(victim, "title", "提交后的新名称")
+    rebuild_both(repo, tmp_path, "edited")  # cached with the edit not yet committed
+    git(repo, "commit", "-q", "-am", "改名", when="2023-09-05T10:00:00+08:00")
+    warm, _ = rebuild_both(repo, tmp_path, "committed")
+    feeds = [p.read_text(encoding="utf-8").replace("\r\n ", "") for p in warm.rglob("*.ics")]
+    mine = [f for f in feeds if "提交后的新名称" in f]
+    assert mine and all("LAST-MODIFIED:20230905T020000Z" in f for f in mine), \
+        "the commit did not reach the event's LAST-MODIFIED"
+
+
+def test_campaign_yml_edit(repo: Path, tmp_path: Path):
+    set_top_level(repo / "campaigns" / CAMPAIGNS[0] / "campaign.yml", "title", "2023年成都市全国科普日（改）")
+    warm, _ = rebuild_both(repo, tmp_path, "campaign")
+    assert "2023年成都市全国科普日（改）" in page_text(warm)
+
+
+def test_brands_yml_edit(repo: Path, tmp_path: Path):
+    brands = repo / "campaigns" / "brands.yml"
+    text = brands.read_text(encoding="utf-8")
+    assert "{year}年全国科普日活动" in text
+    brands.write_text(text.replace("{year}年全国科普日活动", "{year}年全国科普日主题活动"), encoding="utf-8")
+    warm, _ = rebuild_both(repo, tmp_path, "brands")
+    assert "2023年全国科普日主题活动" in page_text(warm)
+
+
+def test_template_override_edit(repo: Path, tmp_path: Path):
+    """A site's own template (site_theme/kepu/) is part of every page's key."""
+    from generator.outputs.pages import TEMPLATES
+
+    own = repo / "site_theme" / "kepu"
+    own.mkdir(parents=True, exist_ok=True)
+    text = (TEMPLATES / "activity.html").read_text(encoding="utf-8")
+    (own / "activity.html").write_text(text + "\n<!-- 本地模板 -->\n", encoding="utf-8")
+    warm, _ = rebuild_both(repo, tmp_path, "template")
+    assert "<!-- 本地模板 -->" in page_text(warm)
+
+
+def test_deleted_activity_leaves_no_page_and_its_blob_goes(repo: Path, tmp_path: Path):
+    victim = an_activity(repo)
+    victim.unlink()
+    before = set(blobs(repo))
+    rebuild_both(repo, tmp_path, "deleted")
+    after = set(blobs(repo))
+    # its own page goes; its district's page is remade under a new key, the old one goes too
+    assert len(after) == len(before) - 1 and len(before - after) == 2, "stale pages were kept in the cache"
+
+
+def test_damaged_cache_is_noticed_ignored_and_remade(repo: Path, tmp_path: Path, caplog):
+    cache = next((repo / ".cache" / "kepu").glob("*/"))
+    blob = next(cache.glob("blobs/*/*"))
+    blob.write_bytes(blob.read_bytes()[:40])  # cut short, as by a full disk
+    shard = next(cache.glob("read-*.pickle"))
+    shard.write_bytes(b"\x80\x05not a pickle")
+    rebuild_both(repo, tmp_path, "damaged")
+    assert "已损坏" in caplog.text, "the damaged cache was not reported"
+    caplog.clear()
+    rebuild_both(repo, tmp_path, "repaired")
+    assert "已损坏" not in caplog.text, "the damaged entries were not remade"
+
+
+def test_a_cache_of_another_version_is_not_used(repo: Path, tmp_path: Path, caplog):
+    base = repo / ".cache" / "kepu"
+    (current,) = [p for p in base.iterdir() if p.is_dir()]
+    old = base / ("0" * 20)
+    current.rename(old)  # as a cache written by another version of kepu would sit there
+    keep = base / "notes"  # a folder not named like a version is not the cache's to remove
+    keep.mkdir()
+    rebuild_both(repo, tmp_path, "other-version")
+    assert "另一版本" in caplog.text
+    assert not old.exists() and keep.is_dir()
+
+
+def test_a_version_change_gives_a_new_folder(tmp_path: Path):
+    notes: list[str] = []
+    Cache(tmp_path, notes.append, version=key("a")).table("t")
+    Cache(tmp_path, notes.append, version=key("b"))
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [key("b")[:20]]
+    assert len(notes) == 1 and "另一版本" in notes[0]
+
+
+def test_a_file_edited_within_the_same_clock_tick_is_not_trusted_by_its_stat(tmp_path: Path):
+    """Table.stat_trusted: an unchanged size and mtime prove nothing for a file modified around
+    the time the cache recorded it (its mtime can stay the same through an edit)."""
+    c = Cache(tmp_path, print, version=key("v"))
+    t = c.table("t")
+    t.put(key("x"), 1)
+    t.save()
+    again = c.table("t")
+    now = os.stat(tmp_path).st_mtime_ns
+    assert not again.stat_trusted(key("x"), now), "a file as new as the cache was trusted by its stat"
+    assert again.stat_trusted(key("x"), now - 10**10)
