@@ -126,8 +126,14 @@ def edit_one(repo: Path, round_: int) -> Path:
     return f
 
 
-def prepare(base: Path, n: int, districts: int) -> Path:
+def prepare(base: Path, n: int, districts: int, reuse: bool = False) -> Path:
     repo = base / f"repo-{n}"
+    if reuse and (repo / ".git").is_dir():  # made by an earlier run (200,000 takes minutes to make)
+        for sub in ("content", "site_theme"):  # the current theme, as a fresh one would have
+            shutil.rmtree(repo / sub, ignore_errors=True)
+            shutil.copytree(ROOT / sub, repo / sub)
+        shutil.copy(ROOT / "mkdocs.yml", repo)
+        return repo
     if repo.exists():
         shutil.rmtree(repo)
     make(repo, n, districts)
@@ -262,6 +268,7 @@ def main() -> None:
     ap.add_argument("--weight", action="store_true", help="one kepu build per size, print sizes only")
     ap.add_argument("--site", help="print the sizes of this already built site and stop")
     ap.add_argument("--out", default=str(HERE / "out"))
+    ap.add_argument("--reuse", action="store_true", help="keep a synthetic repository an earlier run made")
     ap.add_argument("--runs", type=int, default=0,
                     help="runs of each tool, the median is shown (default 3 up to 30,000 activities, else 1)")
     args = ap.parse_args()
@@ -277,7 +284,7 @@ def main() -> None:
     for spec in sizes:
         n, d = (int(x) for x in spec.split(":"))
         print(f"== {n} activities, {d} districts", flush=True)
-        repo = prepare(base, n, d)
+        repo = prepare(base, n, d, args.reuse)
         site = base / f"site-{n}"
         if args.weight:
             run([str(KEPU), "build", "-d", str(site)], repo)

@@ -167,7 +167,7 @@ def read_campaign(
         if cache is None:
             results = fork_map(read_one, files, parallel=parallel, min_items=1000)
         else:
-            results = _read_cached(cache.table(f"read-{d.name}"), campaign.source_key, files, read_one,
+            results = _read_cached(cache.table(f"read-{d.name}"), campaign.source_key, adir, files, read_one,
                                    parallel=parallel)
         for a, cross, items in results:
             problems.items.extend(items)
@@ -185,8 +185,8 @@ ReadResult = tuple[Activity | None, dict[str, Pos], list]
 
 
 def _read_cached(
-    table: Table, campaign_key: str, files: list[Path], read_one: Callable[[Path], ReadResult], *,
-    parallel: bool,
+    table: Table, campaign_key: str, files_root: Path, files: list[Path],
+    read_one: Callable[[Path], ReadResult], *, parallel: bool,
 ) -> list[ReadResult]:
     """``read_one`` of every file, taken from the cache table for files whose content (and
     campaign.yml, brands.yml) is what it was: their checked model and their problems, so a
@@ -197,8 +197,11 @@ def _read_cached(
     content: dict[int, str] = {}  # index → content key of the file's bytes
     todo: list[int] = []
     made: dict[int, tuple[str, tuple[int, ...]]] = {}  # index → (table key, stat) of a miss
+    # keyed by the path under the campaign folder: display() (os.path.relpath) would be most of a
+    # warm read's time, and the table is the campaign's own
+    names = [str(p)[len(str(files_root)) + 1:] for p in files]
     for i, path in enumerate(files):
-        k = content_key(display(path))
+        k = content_key(names[i])
         try:
             st = os.lstat(path)
         except OSError:
@@ -234,7 +237,7 @@ def _read_cached(
     for i, result in enumerate(results):
         assert result is not None
         if result[0] is not None and i in content:  # the key the outputs cache its pages under
-            result[0].source_key = content_key(campaign_key, display(files[i]), content[i])
+            result[0].source_key = content_key(campaign_key, names[i], content[i])
     table.save()  # before read_campaign attaches the campaign: entries hold activities without it
     return results  # type: ignore[return-value]
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..mkdocs.plugin import EXAMPLE_SITE_URL
+from ..outputs.site import EXAMPLE_SITE_URL  # not from the plugin: `kepu check` need not load MkDocs
 from ..repo import find_root
 
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]

@@ -33,16 +33,13 @@ from ..cache import Cache
 from ..history import history_problem, last_commit_time
 from ..outputs.build import SiteBuild
 from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
-from ..outputs.site import check_paths
+from ..outputs.site import EXAMPLE_SITE_URL, check_paths
 from ..validate import read_site
 from .preview import refresh_activity
 from .shell import SHELL_BODY, Shells, precompress, precompress_kinds, sitemap
 
 log = logging.getLogger("mkdocs.plugins.kepu")
 
-# The site_url this repository ships with: a real deployment must replace it, or every webcal and
-# calendar link, QR code and printed footer points at a host that is not theirs.
-EXAMPLE_SITE_URL = "https://kepu.example.cn/"
 
 
 def example_site_url_problem(site_url: str, campaigns: list[Any]) -> str | None:

@@ -115,7 +115,8 @@ class SiteBuild:
             yield from self._timed_items("data", _lazy(lambda c=c: open_data(c, self.base_url)))
         yield url.DATA_SCHEMA, activities_schema(self.base_url)
         yield url.ROBOTS, self.robots()
-        index = _lazy(lambda: build_index(self.site, parallel=self.options.parallel))
+        index = _lazy(lambda: build_index(self.site, parallel=self.options.parallel, cache=self.cache,
+                                          site_key=self.site_key))
         yield from self._timed_items("search", index)
 
     def robots(self) -> bytes:

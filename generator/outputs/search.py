@@ -18,6 +18,7 @@ from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..cache import Cache, key
 from ..model import Site
 from ..parallel import fork_map
 from . import site as url
@@ -85,6 +86,11 @@ class Doc:
 
 
 def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | int]]]:
+    docs, breaks, _ = _documents(site)
+    return docs, breaks
+
+
+def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | int]], list[str]]:
     """(doc, title, body text) in result order, and the breakpoints the reader splits them by.
 
     Activities come first, sorted by the end of their last session; then campaigns (newest first)
@@ -115,7 +121,7 @@ def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | i
             ])
             doc = Doc(url.activity_page(a), a.title, when_text(a),
                       f"{c.districts[a.district]} · {where}", c.label, a.status)
-            acts.append((sessions(a)[-1][1], doc, a.title, body))
+            acts.append((sessions(a)[-1][1], doc, a.title, body, a.source_key))
     acts.sort(key=lambda t: (t[0], t[1].url))
     breaks: list[list[str | int]] = []
     for i, (end, *_) in enumerate(acts):
@@ -123,15 +129,29 @@ def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | i
         day = (end - timedelta(minutes=1)).date().isoformat()
         if not breaks or breaks[-1][0] < day:
             breaks.append([day, i])
-    return [(d, t, b) for _, d, t, b in acts] + pages, breaks
+    # the source keys (cache.py) of the documents, "" for pages, whose terms are never cached
+    keys = [k for *_, k in acts] + [""] * len(pages)
+    return [(d, t, b) for _, d, t, b, _ in acts] + pages, breaks, keys
 
 
-def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict[str, array]:
-    """Term → ascending ids of the documents docs[start:end] it occurs in."""
+def _terms(doc: tuple[Doc, str, str]) -> set[str]:
+    _, title, body = doc
+    return tokens(title, unigrams=True) | tokens(body)
+
+
+_SEP = "\x1f"  # cached terms are one string per document: a set of strings each would take
+# gigabytes at national size; no term holds it (TOKEN_RE: CJK runs and [a-z0-9])
+
+
+def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int],
+              known: list[str | None] | None = None) -> dict[str, array]:
+    """Term → ascending ids of the documents docs[start:end] it occurs in. ``known``: terms
+    already found (from the cache), joined by _SEP, None where not."""
     postings: dict[str, array] = {}
     for i in range(*bounds):
-        _, title, body = docs[i]
-        for term in tokens(title, unigrams=True) | tokens(body):
+        have = known[i] if known is not None else None
+        terms = _terms(docs[i]) if have is None else have.split(_SEP) if have else []
+        for term in terms:
             ids = postings.get(term)
             if ids is None:
                 postings[term] = ids = array("I")
@@ -139,16 +159,31 @@ def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int]) -> dict
     return postings
 
 
-def build_index(site: Site, *, parallel: bool = True) -> dict[str, bytes]:
-    """Every search file, keyed by path under the site root (search/…)."""
-    docs, breaks = documents(site)
+def build_index(site: Site, *, parallel: bool = True, cache: Cache | None = None,
+                site_key: str = "") -> dict[str, bytes]:
+    """Every search file, keyed by path under the site root (search/…). ``cache``: the terms of
+    unchanged activities are taken from it (``site_key``: see SiteBuild)."""
+    docs, breaks, sources = _documents(site)
     n = len(docs)
+    known: list[str | None] | None = None
+    if cache is not None:
+        table = cache.table("search")
+        keys = [key(site_key, "search", k) if k else "" for k in sources]
+        known = [table.get(k) if k else None for k in keys]
+        todo = [i for i, k in enumerate(keys) if k and known[i] is None]
+        for i, terms in zip(todo, fork_map(lambda i: _SEP.join(sorted(_terms(docs[i]))), todo,
+                                           parallel=parallel, min_items=4000), strict=True):
+            known[i] = terms
+        for k, terms in zip(keys, known, strict=True):
+            if k:
+                table.put(k, terms)
+        table.save()
     n_acts = sum(1 for d, _, _ in docs if d.status not in ("campaign", "district"))
     # Tokenising is per document, so large sites do it on every core, a block of documents per
     # task; blocks are merged in order, so every id list stays ascending.
     # one block per task fork_map makes (fewer dicts to merge); a pool only from 4,000 documents
     step = max(500, -(-n // 8))
-    blocks = fork_map(lambda b: _postings(docs, b), [(k, min(k + step, n)) for k in range(0, n, step)],
+    blocks = fork_map(lambda b: _postings(docs, b, known), [(k, min(k + step, n)) for k in range(0, n, step)],
                       parallel=parallel, min_items=8)
     postings = blocks[0] if blocks else {}
     for block in blocks[1:]:

@@ -12,6 +12,10 @@ from pathlib import Path
 from ..model import Activity, Campaign
 from ..problems import Pos, Problems
 
+# The site_url this repository ships with: a real deployment must replace it, or every webcal and
+# calendar link, QR code and printed footer points at a host that is not theirs (plugin.py, init.py).
+EXAMPLE_SITE_URL = "https://kepu.example.cn/"
+
 SHELL_DIR = "_kepu-shell"  # where the MkDocs adapter renders the page shells (removed after)
 
 
