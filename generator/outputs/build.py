@@ -112,7 +112,8 @@ class SiteBuild:
         changes = _lazy(lambda: changes_feed(self.site, self.base_url, self.history, self.options))
         yield from self._timed_items("feeds", changes)
         for c in self.site.published():
-            yield from self._timed_items("data", _lazy(lambda c=c: open_data(c, self.base_url)))
+            yield from self._timed_items("data", _lazy(lambda c=c: open_data(c, self.base_url, self.cache,
+                                                                             self.site_key)))
         yield url.DATA_SCHEMA, activities_schema(self.base_url)
         yield url.ROBOTS, self.robots()
         index = _lazy(lambda: build_index(self.site, parallel=self.options.parallel, cache=self.cache,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ..cache import Cache, key
 from ..model import Activity, Campaign
 from ..rules import report_deadline
 from . import site as url
@@ -90,25 +91,46 @@ CSV_COLUMNS = [
 ]
 
 
-def open_data(c: Campaign, base_url: str) -> dict[str, bytes]:
-    records = [activity_record(a, base_url) for a in c.activities]
+def open_data(c: Campaign, base_url: str, cache: Cache | None = None, site_key: str = "") -> dict[str, bytes]:
+    """The campaign's activities.json and .csv. ``cache``: each activity's JSON line and CSV rows
+    are taken from it when its file is unchanged (``site_key``: see SiteBuild)."""
+    table = cache.table(f"data-{c.id}") if cache is not None else None
+    lines: list[str] = []
+    rows: list[str] = []
+    for a in c.activities:
+        k = key(site_key, "data", a.source_key) if table is not None and a.source_key else None
+        made = table.get(k) if table is not None and k is not None else None
+        if made is None:
+            made = _activity_lines(a, base_url)
+        if table is not None and k is not None:
+            table.put(k, made)
+        lines.append(made[0])
+        rows.append(made[1])
+    if table is not None:
+        table.save()
     head = {"id": c.id, "title": c.title, "label": c.label, "year": c.year,
             "period": [c.period.start.isoformat(), c.period.end.isoformat()], "timezone": c.timezone}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([h for _, h in CSV_COLUMNS])
-    for r in records:
-        # one row per session, so that a spreadsheet shows (and sorts, filters) every date
-        for n, times in enumerate(r["sessions"], 1):
-            row = {**r, **times, "session": n}
-            writer.writerow(csv_row(["、".join(v) if isinstance(v := row[k], list) else v
-                                     for k, _ in CSV_COLUMNS]))
+    csv.writer(out, lineterminator="\r\n").writerow([h for _, h in CSV_COLUMNS])
     json_path, csv_path = url.open_data(c)
     return {
-        json_path: _json_document(head, records),
+        json_path: _json_document(head, lines),
         # BOM so that Excel on Windows opens the UTF-8 file without garbling the Chinese
-        csv_path: ("\ufeff" + out.getvalue()).encode(),
+        csv_path: ("\ufeff" + out.getvalue() + "".join(rows)).encode(),
     }
+
+
+def _activity_lines(a: Activity, base_url: str) -> tuple[str, str]:
+    """An activity's line of activities.json and its rows of the CSV (one per session, so that a
+    spreadsheet shows, sorts and filters every date)."""
+    r = activity_record(a, base_url)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for n, times in enumerate(r["sessions"], 1):
+        row = {**r, **times, "session": n}
+        writer.writerow(csv_row(["、".join(v) if isinstance(v := row[k], list) else v
+                                 for k, _ in CSV_COLUMNS]))
+    return _dump(r), out.getvalue()
 
 
 def _text(description: str) -> dict[str, Any]:
@@ -221,16 +243,16 @@ def activities_schema(base_url: str) -> bytes:
     return (json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def _json_document(campaign: dict[str, Any], records: list[dict[str, Any]]) -> bytes:
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_document(campaign: dict[str, Any], lines: list[str]) -> bytes:
     """{"campaign": …, "activities": […]} with one activity per line: readable in an editor and
     in diffs, and each line made by json's C encoder (``indent=`` falls back to the pure-Python
     encoder, which took most of the time of this step at national size)."""
-
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-    lines = ",\n".join(dump(r) for r in records)
-    return f'{{"campaign":{dump(campaign)},\n"activities":[\n{lines}\n]}}\n'.encode()
+    body = ",\n".join(lines)
+    return f'{{"campaign":{_dump(campaign)},\n"activities":[\n{body}\n]}}\n'.encode()
 
 
 OUTSIDE_SHARE = 0.2  # the notices' rule: at least 20% of organisers outside the 科协 system
