@@ -25,6 +25,7 @@ import os
 import pickle
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -79,15 +80,19 @@ def folder_key(folder: Path) -> str:
     if not folder.is_dir():
         return key("none")
     parts: list[str | bytes] = []
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
-        parts += [f.relative_to(folder).as_posix(), f.read_bytes()]
+    for f in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+        parts += [f.relative_to(folder).as_posix(), file_key(f)]
     return key(*parts)
 
 
-def file_key(path: Path) -> str:
-    """The content key of a file, or of its absence (brands.yml may be missing)."""
+def file_key(path: Path, limit: int = 10_000_000) -> str:
+    """The content key of a file, or of its absence (brands.yml may be missing). A FIFO or device
+    is never opened for reading (it could block or never end): the reader refuses it anyway."""
     try:
-        return key(path.read_bytes())
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return key("not a regular file")
+        with open(path, "rb") as fh:
+            return key(fh.read(limit + 1))
     except OSError:
         return key("missing")
 
