@@ -123,8 +123,16 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
     # Each row as one subpath: a run of k dark modules (0 in the image) draws hk, of light ones
     # moves mk 0; done with bytes.replace over the whole image, longest runs first, because
     # formatting each run in Python was half of the page's time. Runs longer than _QR_RUNS (rare in
-    # masked data) are drawn in pieces. Trailing light modules are left out.
-    path = b"".join([b"M4 %d.5%s" % (y + 4, data[y * n : (y + 1) * n].rstrip(b"\xff")) for y in range(n)])
+    # masked data) are drawn in pieces. Leading light modules go into the row's M, trailing ones
+    # are left out. Rows sit on whole numbers and the path is moved down half a module once (a
+    # stroke runs along the middle of its row), rather than writing ".5" in every row.
+    rows = []
+    for y in range(n):
+        row = data[y * n : (y + 1) * n].rstrip(b"\xff")
+        body = row.lstrip(b"\xff")
+        if body:
+            rows.append(b"M%d %d%s" % (4 + len(row) - len(body), y + 4, body))
+    path = b"".join(rows)
     for dark, draw, light, move in _QR_RUNS:
         path = path.replace(dark, draw).replace(light, move)
     size = n + 8  # 4-module quiet zone, as the QR standard asks
@@ -132,7 +140,7 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size * scale}" '
         f'height="{size * scale}" role="img" aria-label="本页二维码"><title>本页二维码</title>'
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
-        f'<path stroke="#000" d="{path.decode()}"/></svg>'
+        f'<path stroke="#000" transform="translate(0 .5)" d="{path.decode()}"/></svg>'
     )
 
 
