@@ -46,7 +46,7 @@ from .text import (
     span_text,
     when_text,
 )
-from .urls import query
+from .urls import iri_query
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -171,7 +171,7 @@ def amap_link(a: Activity) -> str | None:
     if v is None or v.lat is None or v.lng is None:
         return None
     # 高德 URI API: opens the app on phones, the web map elsewhere (coordinates are GCJ-02)
-    return "https://uri.amap.com/marker?" + query(
+    return "https://uri.amap.com/marker?" + iri_query(
         {"position": f"{v.lng},{v.lat}", "name": v.name, "coordinate": "gaode", "callnative": "1"}
     )
 
@@ -210,7 +210,7 @@ def google_calendar_link(a: Activity, page_url: str) -> str | None:
     }
     if recur:
         params["recur"] = recur
-    return "https://calendar.google.com/calendar/render?" + query(params)
+    return "https://calendar.google.com/calendar/render?" + iri_query(params)
 
 
 SUB_EVENTS = 30  # sessions listed as subEvents of a repeating activity (the first ones)
