@@ -214,6 +214,18 @@ def google_calendar_link(a: Activity, page_url: str) -> str | None:
 
 
 SUB_EVENTS = 30  # sessions listed as subEvents of a repeating activity (the first ones)
+LD_SUMMARY = 120  # characters of the description in JSON-LD: what a search result shows, no more
+
+
+def ld_summary(text: str) -> str:
+    """The description's opening for JSON-LD: whole sentences up to LD_SUMMARY characters, else
+    cut with "…". The page itself carries all of it; 300 characters of Chinese here were ~0.9 KB
+    of every activity page (issue 16, weight)."""
+    if len(text) <= LD_SUMMARY:
+        return text
+    head = text[:LD_SUMMARY]
+    end = max(head.rfind(p) for p in "。！？!?")
+    return head[: end + 1] if end >= LD_SUMMARY // 3 else head[: LD_SUMMARY - 1] + "…"
 _SCHEMA = "https://schema.org/"
 _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -329,7 +341,7 @@ def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, A
     if image:
         data["image"] = image
     if a.description:
-        data["description"] = plain_text(a.description)[:300]
+        data["description"] = ld_summary(plain_text(a.description))
     if a.recurrence:
         data["eventSchedule"] = _ld_schedule(a, times)
         data["subEvent"] = [
