@@ -19,6 +19,7 @@ pytest.register_assert_rewrite("site_fixtures")
 from site_fixtures import (  # noqa: E402
     HOSTILE_CAMPAIGN,
     HOSTILE_SLUG,
+    SITE_URL,
     search_page,
     serve,
 )
@@ -472,6 +473,28 @@ def test_district_page_prints_without_header_and_subscribe_box(visit: Visit, sit
 
 
 # -- screenshots -------------------------------------------------------------------------------------------
+
+
+def test_subscribe_box_links_and_copy_reach_the_feed(visit: Visit, site_model: Site):
+    """Every way to subscribe, as the browser resolves it: the links keep Chinese text and ':/'
+    unescaped in their queries and the copy button reads the address beside it (issue 16, weight)."""
+    c = campaign(site_model)
+    a = next(x for x in c.activities if x.status != "cancelled")
+    feed = f"{SITE_URL}{c.id}/activities/{a.slug}.ics"
+    visit.ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=visit.base.rstrip("/"))
+    page = visit.go(f"{c.id}/activities/{a.slug}/")
+    page.locator("details.kepu-subscribe > summary").click()
+    links = page.eval_on_selector_all(".kepu-subscribe__body li > a", "els => els.map(e => e.href)")
+    webcal, google, outlook, download = links
+    assert webcal == "webcal" + feed.removeprefix("https")
+    assert parse_qs(urlparse(google).query) == {"cid": [webcal]}
+    assert parse_qs(urlparse(outlook).query) == {"url": [feed], "name": [a.title]}
+    assert download == f"{visit.base}{c.id}/activities/{a.slug}.ics"
+    assert page.request.get(download).body().startswith(b"BEGIN:VCALENDAR")
+    page.locator(".kepu-subscribe__body .kepu-copy").click()
+    assert page.evaluate("navigator.clipboard.readText()") == feed
+    assert page.locator(".kepu-subscribe__body .kepu-copy").text_content() == "已复制"
+    assert not visit.errors, visit.errors
 
 
 def test_screenshots_for_review(visit: Visit, site_model: Site):

@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -901,15 +902,15 @@ def test_subscribe_links() -> None:
     links = subscribe_links(url, "样例 · 东区")
     assert links["https"] == url
     assert links["webcal"] == f"webcal://kepu.example.cn/{CID}/dongqu/calendar.ics"
-    assert links["google"] == (
-        "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fkepu.example.cn%2F"
-        f"{CID}%2Fdongqu%2Fcalendar.ics"
-    )
+    # query values keep what a URL's query may hold (":/" and Chinese text); a browser sends
+    # them percent-encoded, as urllib would have written them
+    assert links["google"] == f"https://calendar.google.com/calendar/r?cid=webcal://kepu.example.cn/{CID}/dongqu/calendar.ics"
     assert links["outlook"] == (
-        "https://outlook.live.com/calendar/0/addfromweb?url=https%3A%2F%2Fkepu.example.cn%2F"
-        f"{CID}%2Fdongqu%2Fcalendar.ics&name=%E6%A0%B7%E4%BE%8B%20%C2%B7%20%E4%B8%9C%E5%8C%BA"
+        f"https://outlook.live.com/calendar/0/addfromweb?url={url}&name=样例%20·%20东区"
     )
     assert "&name=" not in subscribe_links(url)["outlook"]
+    sent = quote(links["outlook"], safe="".join(map(chr, range(0x21, 0x7F))))  # what a browser sends
+    assert parse_qs(urlsplit(sent).query) == {"url": [url], "name": ["样例 · 东区"]}
 
 
 # ---- golden files ------------------------------------------------------------------------------
@@ -944,3 +945,20 @@ def test_fast_url_escaping_matches_urllib() -> None:
         assert urls.quote_all(text) == quote(text, safe=""), text
         params = {"a b": text, "text": text[::-1]}
         assert urls.query(params) == urlencode(params), text
+
+
+def test_iri_query_reads_as_urlencode_once_a_browser_sends_it() -> None:
+    """urls.iri_query leaves Chinese text and ":/" as they are (a third of the bytes); a browser
+    percent-encodes the rest as UTF-8 when it follows the link, and the server reads the same."""
+    rnd = random.Random(20230917)
+    alphabet = list("aZ9 ,;:/?&=+%#~._-！“”科普😀é\n\t'\"<>（）·\u3000\u200b\u2028")
+    browser_keeps = "".join(map(chr, range(0x21, 0x7F)))
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 40)))
+        params = {"a b": text, "text": text[::-1]}
+        out = urls.iri_query(params)
+        assert parse_qs(quote(out, safe=browser_keeps), keep_blank_values=True) == {
+            k: [v] for k, v in params.items()}, text
+        # nothing that ends a value, a URL or an HTML attribute, and nothing invisible
+        assert not set(urls.iri_value(text)) & set(" &#=+\"'<>\n\t\u3000\u200b\u2028"), text
+    assert urls.iri_query({"text": "科普日（测试）", "d": "https://a.cn/x"}) == "text=科普日（测试）&d=https://a.cn/x"

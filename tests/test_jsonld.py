@@ -106,6 +106,13 @@ def _check(a: Activity, c: Campaign, ld: dict, site_url: str, seen: dict[str, in
     if a.online:
         assert places[-1]["url"] == a.online.url
     assert ld["organizer"] == {"@type": "Organization", "name": a.organizer}  # no invented url
+    if a.description:  # the opening of the description, whole sentences when they fit
+        full, summary = pages.plain_text(a.description), ld["description"]
+        assert summary and len(summary) <= pages.LD_SUMMARY, summary
+        assert full.startswith(summary.removesuffix("…")), (summary, full)
+        assert summary == full or summary.endswith(("。", "！", "？", "!", "?", "…")), summary
+    else:
+        assert "description" not in ld
     offer = ld["offers"]
     assert offer["@type"] == "Offer" and offer["price"] == 0 and offer["priceCurrency"] == "CNY"
     assert offer["availability"].startswith(SCHEMA)

@@ -31,7 +31,7 @@ from . import site as layout
 from .geo import wgs84
 from .options import DEFAULT_OPTIONS, BuildOptions
 from .text import WEEKDAY_CN, WEEKDAY_KEYS
-from .urls import quote_all
+from .urls import iri_value
 
 PRODID = "-//kepu-calendar//kepu-calendar//ZH"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -554,13 +554,13 @@ def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:
     (Apple, Thunderbird, most Android apps), Google and Outlook take the feed by URL."""
     parts = urlsplit(feed_url)
     webcal = urlunsplit(("webcal", *parts[1:]))
-    outlook = f"https://outlook.live.com/calendar/0/addfromweb?url={quote_all(feed_url)}"
+    outlook = f"https://outlook.live.com/calendar/0/addfromweb?url={iri_value(feed_url)}"
     if name:
-        outlook += f"&name={quote_all(name)}"
+        outlook += f"&name={iri_value(name)}"
     return {
         "webcal": webcal,
         "https": feed_url,
-        "google": f"https://calendar.google.com/calendar/r?cid={quote_all(webcal)}",
+        "google": f"https://calendar.google.com/calendar/r?cid={iri_value(webcal)}",
         "outlook": outlook,
     }
 

@@ -46,7 +46,7 @@ from .text import (
     span_text,
     when_text,
 )
-from .urls import query
+from .urls import iri_query
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -105,18 +105,34 @@ def inert_json(data: Any) -> Markup:
 _QR_RUNS = [(b"\x00" * k, b"h%d" % k, b"\xff" * k, b"m%d 0" % k) for k in range(12, 0, -1)]
 
 
+QR_MASK = 1  # see qr_svg
+
+
 def qr_svg(text: str, scale: int = 4) -> Markup:
     """A QR code as one compact SVG path. zxing-cpp (C++) encodes it: a pure-Python encoder would
-    be a large share of a national-size build (README "性能")."""
-    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    be a large share of a national-size build (README "性能").
+
+    The data mask is fixed (QR_MASK) rather than chosen by the standard's penalty score: scoring
+    all eight masks was three quarters of the encoder's time. Mask 1 (alternate rows) decoded as
+    often as the scored choice in zbar under blur and noise, and keeps the longest horizontal runs,
+    so its path is the shortest of the eight."""
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=QR_MASK)
     img = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     n = img.shape[0]
     data = bytes(img)
     # Each row as one subpath: a run of k dark modules (0 in the image) draws hk, of light ones
     # moves mk 0; done with bytes.replace over the whole image, longest runs first, because
-    # formatting each run in Python was half of the page's time. Runs longer than _QR_RUNS (rare:
-    # the mask choice penalises them) are drawn in pieces. Trailing light modules are left out.
-    path = b"".join([b"M4 %d.5%s" % (y + 4, data[y * n : (y + 1) * n].rstrip(b"\xff")) for y in range(n)])
+    # formatting each run in Python was half of the page's time. Runs longer than _QR_RUNS (rare in
+    # masked data) are drawn in pieces. Leading light modules go into the row's M, trailing ones
+    # are left out. Rows sit on whole numbers and the path is moved down half a module once (a
+    # stroke runs along the middle of its row), rather than writing ".5" in every row.
+    rows = []
+    for y in range(n):
+        row = data[y * n : (y + 1) * n].rstrip(b"\xff")
+        body = row.lstrip(b"\xff")
+        if body:
+            rows.append(b"M%d %d%s" % (4 + len(row) - len(body), y + 4, body))
+    path = b"".join(rows)
     for dark, draw, light, move in _QR_RUNS:
         path = path.replace(dark, draw).replace(light, move)
     size = n + 8  # 4-module quiet zone, as the QR standard asks
@@ -124,7 +140,7 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size * scale}" '
         f'height="{size * scale}" role="img" aria-label="本页二维码"><title>本页二维码</title>'
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
-        f'<path stroke="#000" d="{path.decode()}"/></svg>'
+        f'<path stroke="#000" transform="translate(0 .5)" d="{path.decode()}"/></svg>'
     )
 
 
@@ -155,7 +171,7 @@ def amap_link(a: Activity) -> str | None:
     if v is None or v.lat is None or v.lng is None:
         return None
     # 高德 URI API: opens the app on phones, the web map elsewhere (coordinates are GCJ-02)
-    return "https://uri.amap.com/marker?" + query(
+    return "https://uri.amap.com/marker?" + iri_query(
         {"position": f"{v.lng},{v.lat}", "name": v.name, "coordinate": "gaode", "callnative": "1"}
     )
 
@@ -194,10 +210,22 @@ def google_calendar_link(a: Activity, page_url: str) -> str | None:
     }
     if recur:
         params["recur"] = recur
-    return "https://calendar.google.com/calendar/render?" + query(params)
+    return "https://calendar.google.com/calendar/render?" + iri_query(params)
 
 
 SUB_EVENTS = 30  # sessions listed as subEvents of a repeating activity (the first ones)
+LD_SUMMARY = 120  # characters of the description in JSON-LD: what a search result shows, no more
+
+
+def ld_summary(text: str) -> str:
+    """The description's opening for JSON-LD: whole sentences up to LD_SUMMARY characters, else
+    cut with "…". The page itself carries all of it; 300 characters of Chinese here were ~0.9 KB
+    of every activity page (issue 16, weight)."""
+    if len(text) <= LD_SUMMARY:
+        return text
+    head = text[:LD_SUMMARY]
+    end = max(head.rfind(p) for p in "。！？!?")
+    return head[: end + 1] if end >= LD_SUMMARY // 3 else head[: LD_SUMMARY - 1] + "…"
 _SCHEMA = "https://schema.org/"
 _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -313,7 +341,7 @@ def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, A
     if image:
         data["image"] = image
     if a.description:
-        data["description"] = plain_text(a.description)[:300]
+        data["description"] = ld_summary(plain_text(a.description))
     if a.recurrence:
         data["eventSchedule"] = _ld_schedule(a, times)
         data["subEvent"] = [

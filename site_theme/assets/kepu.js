@@ -23,7 +23,9 @@
 
   document.querySelectorAll(".kepu-copy").forEach(function (b) {
     b.addEventListener("click", function () {
-      var text = b.getAttribute("data-copy");
+      /* the subscribe box's button copies the address shown beside it (not written twice) */
+      var field = b.previousElementSibling;
+      var text = b.getAttribute("data-copy") || (field && field.value);
       var done = function () { b.textContent = "已复制"; };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(done, function () { window.prompt("请复制：", text); });
