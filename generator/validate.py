@@ -200,6 +200,9 @@ def _read_cached(
     # keyed by the path under the campaign folder: display() (os.path.relpath) would be most of a
     # warm read's time, and the table is the campaign's own
     names = [str(p)[len(str(files_root)) + 1:] for p in files]
+    # what a cached model holds besides its file: the campaign, and the paths in its positions and
+    # messages, which are relative to where the command runs (display)
+    holds = content_key(campaign_key, display(files_root))
     for i, path in enumerate(files):
         k = content_key(names[i])
         try:
@@ -212,8 +215,7 @@ def _read_cached(
             continue
         sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
         entry = table.get(k)
-        if (entry is not None and entry[0] == sig and entry[2] == campaign_key
-                and table.stat_trusted(k, sig[1])):
+        if entry is not None and entry[0] == sig and entry[2] == holds and table.stat_trusted(k, sig[1]):
             table.put(k, entry)
             results[i], content[i] = entry[3], entry[1]
             continue
@@ -222,8 +224,8 @@ def _read_cached(
         except OSError:
             todo.append(i)
             continue
-        if entry is not None and entry[1] == content[i] and entry[2] == campaign_key:
-            table.put(k, (sig, content[i], campaign_key, entry[3]))
+        if entry is not None and entry[1] == content[i] and entry[2] == holds:
+            table.put(k, (sig, content[i], holds, entry[3]))
             results[i] = entry[3]
             continue
         made[i] = (k, sig)
@@ -233,7 +235,7 @@ def _read_cached(
         results[i] = result
         if i in made:
             k, sig = made[i]
-            table.put(k, (sig, content[i], campaign_key, result))
+            table.put(k, (sig, content[i], holds, result))
     for i, result in enumerate(results):
         assert result is not None
         if result[0] is not None and i in content:  # the key the outputs cache its pages under

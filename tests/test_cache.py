@@ -181,3 +181,21 @@ def test_a_file_edited_within_the_same_clock_tick_is_not_trusted_by_its_stat(tmp
     now = os.stat(tmp_path).st_mtime_ns
     assert not again.stat_trusted(key("x"), now), "a file as new as the cache was trusted by its stat"
     assert again.stat_trusted(key("x"), now - 10**10)
+
+
+def test_kepu_check_paths_follow_where_it_runs(repo: Path, capsys, monkeypatch):
+    """Cached models hold the paths of their messages, which are relative to where staff run the
+    command: run from the campaign folder, a warning names the file from there, not as the build
+    (run at the repository root) cached it."""
+    from generator.commands import cli
+
+    monkeypatch.chdir(repo)
+    capsys.readouterr()
+    cli.main(["check", "--samples"])
+    at_root = [ln for ln in capsys.readouterr().out.splitlines() if ": 警告: " in ln]
+    assert at_root and all(ln.startswith("campaigns/") for ln in at_root), at_root
+    monkeypatch.chdir(repo / "campaigns" / CAMPAIGNS[0])
+    cli.main(["check", "--samples", "."])
+    inside = [ln for ln in capsys.readouterr().out.splitlines() if ": 警告: " in ln]
+    mine = [ln for ln in inside if not ln.startswith(("../", "campaigns/"))]
+    assert mine and all(ln.startswith("activities/") for ln in mine), inside
