@@ -107,6 +107,7 @@ class Cache:
         self.dir = base / self.version[:20]
         self.notice = notice
         self._noticed = False
+        self._tables: set[str] = set()
         self._forget_other_versions()
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "blobs").mkdir(exist_ok=True)
@@ -152,7 +153,14 @@ class Cache:
     # -- tables -----------------------------------------------------------------------------
 
     def table(self, name: str) -> Table:
+        self._tables.add(name)
         return Table(self, name)
+
+    def forget_other_tables(self) -> None:
+        """Remove the tables this build did not open (those of a campaign since deleted)."""
+        for path in self.dir.glob("*.pickle"):
+            if path.name.rsplit(".", 2)[0] not in self._tables:
+                path.unlink(missing_ok=True)
 
     # -- blobs ------------------------------------------------------------------------------
 

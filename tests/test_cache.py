@@ -5,6 +5,7 @@ or old-version cache is noticed, ignored and remade, never trusted."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -199,3 +200,12 @@ def test_kepu_check_paths_follow_where_it_runs(repo: Path, capsys, monkeypatch):
     inside = [ln for ln in capsys.readouterr().out.splitlines() if ": 警告: " in ln]
     mine = [ln for ln in inside if not ln.startswith(("../", "campaigns/"))]
     assert mine and all(ln.startswith("activities/") for ln in mine), inside
+
+
+def test_a_deleted_campaign_leaves_no_tables(repo: Path, tmp_path: Path):
+    gone = CAMPAIGNS[1]
+    cache = next(p for p in (repo / ".cache" / "kepu").iterdir() if p.is_dir())
+    assert list(cache.glob(f"read-{gone}.*.pickle")), "the first build kept no table for the campaign"
+    shutil.rmtree(repo / "campaigns" / gone)
+    rebuild_both(repo, tmp_path, "campaign-deleted")
+    assert not [p.name for p in cache.glob(f"*-{gone}.*.pickle")], "the deleted campaign's tables were kept"

@@ -234,6 +234,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             write(rel, data)
         if self.build.cache is not None:  # the pages of deleted or changed activities go
             self.build.cache.keep_blobs(self.build.cache_keys())
+            self.build.cache.forget_other_tables()
         if self.precompress and getattr(self, "parallel", True):  # not in `kepu serve`
             with self.build.timed("precompress"):
                 precompress(site_dir, self.precompress, parallel=True)
