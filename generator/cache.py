@@ -10,8 +10,10 @@ a build without it (tests/test_cache.py).
 Two kinds of store:
 - tables: small per-item values (the checked model of an activity file, a VEVENT), pickled in
   shards so that a one-file edit rewrites one shard, not the whole table;
-- blobs: one file per large value (a page body), written by whichever process made it and read
-  by whichever needs it, so page bodies never travel between processes or pile up in memory.
+- packs: large values (page bodies), compressed and appended to one pack file per batch of pages
+  by the process that made them, found through a table of key → (pack, offset, length). On this
+  kind of disk every file created costs about a millisecond, so a file per page would double a
+  cold build's file count; page bodies never travel between processes or pile up in memory.
 
 Pickle is used because the values are this package's own dataclasses; the cache is the
 repository's own working data (like .venv), never downloaded from anyone else.
@@ -19,8 +21,8 @@ repository's own working data (like .venv), never downloaded from anyone else.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import mmap
 import os
 import pickle
 import re
@@ -30,7 +32,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +40,7 @@ from typing import Any
 
 FOLDER = Path(".cache") / "kepu"
 SHARDS = 16  # a table's shards: a one-file edit rewrites 1/16 of it
-_BLOB_MAGIC = b"kepu1"
+_BLOB_MAGIC = b"kepu2"
 _TABLE_MAGIC = "kepu-table-1"
 _VERSION_DIR = re.compile(r"[0-9a-f]{20}")
 
@@ -98,7 +100,7 @@ def file_key(path: Path, limit: int = 10_000_000) -> str:
 
 
 class Cache:
-    """One version's folder of tables and blobs. ``notice`` gets a message (in Chinese, for
+    """One version's folder of tables and packs. ``notice`` gets a message (in Chinese, for
     staff) when something found there is ignored."""
 
     def __init__(self, base: Path, notice: Callable[[str], None], version: str | None = None):
@@ -110,7 +112,6 @@ class Cache:
         self._tables: set[str] = set()
         self._forget_other_versions()
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "blobs").mkdir(exist_ok=True)
         tag = self.base / "CACHEDIR.TAG"  # backup tools skip a folder tagged this way
         if not tag.exists():
             tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -162,52 +163,123 @@ class Cache:
             if path.name.rsplit(".", 2)[0] not in self._tables:
                 path.unlink(missing_ok=True)
 
-    # -- blobs ------------------------------------------------------------------------------
+    # -- packs ------------------------------------------------------------------------------
 
-    def blob_path(self, k: str) -> Path:
-        return self.dir / "blobs" / k[:2] / k
+    def packs(self, name: str) -> Packs:
+        return Packs(self, name)
 
-    def get_blob(self, k: str) -> bytes | None:
-        """The bytes stored under ``k``, or None when there are none or they are damaged (a
-        length and CRC-32 in front catch a file cut short by a full disk or a killed build)."""
-        try:
-            with open(self.blob_path(k), "rb") as fh:
-                data = fh.read()
-        except OSError:
+
+class Packs:
+    """Values in pack files, found through the table ``name``: key → (pack, offset, length).
+    ``get`` in any process; ``writer`` in the process that makes values (one per batch), whose
+    ``entries`` go back to the parent, which ``keep``s the index of the whole build."""
+
+    def __init__(self, cache: Cache, name: str):
+        self.cache = cache
+        self.name = name
+        self.index = cache.table(name)
+        self.folder = cache.dir / "packs"
+        self._maps: dict[str, mmap.mmap | None] = {}
+
+    def get(self, k: str) -> bytes | None:
+        """The value under ``k``, or None when there is none or it is damaged (a length and
+        CRC-32 in front of each value catch a pack cut short by a full disk or a killed build)."""
+        where = self.index.get(k)
+        if where is None:
             return None
+        pack, offset, length = where
+        view = self._map(pack)
         head = len(_BLOB_MAGIC) + 12
-        if (len(data) < head or not data.startswith(_BLOB_MAGIC)
-                or int.from_bytes(data[5:13], "little") != len(data) - head
-                or int.from_bytes(data[13:17], "little") != zlib.crc32(memoryview(data)[head:])):
-            self.damaged(f"文件 {self.blob_path(k).name}")
+        if view is None or offset + length > len(view):
+            self.cache.damaged(f"文件 {pack}")
             return None
-        return data[head:]
-
-    def put_blob(self, k: str, data: bytes) -> None:
-        """Store ``data`` under ``k`` (written whole, then renamed, so a reader never sees half)."""
-        path = self.blob_path(k)
-        head = _BLOB_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little")
-        tmp = path.with_name(f".{k}.{os.getpid()}")
+        data = view[offset:offset + length]
+        if (length < head or not data.startswith(_BLOB_MAGIC)
+                or int.from_bytes(data[5:13], "little") != length - head
+                or int.from_bytes(data[13:17], "little") != zlib.crc32(memoryview(data)[head:])):
+            self.cache.damaged(f"文件 {pack}")
+            return None
         try:
-            path.parent.mkdir(exist_ok=True)
-            with open(tmp, "wb") as fh:
-                fh.write(head)
-                fh.write(data)
-            os.replace(tmp, path)
-        except OSError as err:
-            self.unwritable(err)
+            return zlib.decompress(memoryview(data)[head:])
+        except zlib.error:
+            self.cache.damaged(f"文件 {pack}")
+            return None
 
-    def keep_blobs(self, used: Iterable[str]) -> None:
-        """Remove the blobs this build did not use (pages of deleted or changed activities)."""
-        used = set(used)
-        root = self.dir / "blobs"
-        for sub in os.scandir(root):
-            if not sub.is_dir():
-                continue
-            for entry in os.scandir(sub.path):
-                if entry.name not in used:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+    def _map(self, pack: str) -> mmap.mmap | None:
+        """A pack, mapped (shared by every process through the page cache, never copied)."""
+        if pack not in self._maps:
+            try:
+                with open(self.folder / pack, "rb") as fh:
+                    self._maps[pack] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # missing, or empty (mmap refuses length 0)
+                self._maps[pack] = None
+        return self._maps[pack]
+
+    def writer(self) -> PackWriter:
+        return PackWriter(self)
+
+    def keep(self, used: dict[str, tuple[str, int, int]]) -> None:
+        """Make ``used`` (every key of this build → where its value is) the index, and remove the
+        packs nothing in it points into. A pack whose live part fell under half is dropped from
+        the index too, so its pages are made again into a new pack: the cache stays within about
+        twice what one build needs."""
+        live: dict[str, int] = {}
+        size: dict[str, int] = {}
+        for pack, _, length in used.values():
+            live[pack] = live.get(pack, 0) + length
+        for pack in live:
+            try:
+                size[pack] = (self.folder / pack).stat().st_size
+            except OSError:
+                size[pack] = 0
+        sparse = {p for p in live if live[p] * 2 < size[p]}
+        for k, where in used.items():
+            if where[0] not in sparse:
+                old = self.index.get(k)
+                self.index.put(k, old if old == where else where)
+        self.index.save()
+        for m in self._maps.values():
+            if m is not None:
+                m.close()
+        self._maps.clear()
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name.startswith(f"{self.name}-") and (path.name not in live or path.name in sparse):
+                    path.unlink(missing_ok=True)
+
+
+class PackWriter:
+    """Appends values to one new pack file, created on the first value."""
+
+    def __init__(self, packs: Packs):
+        self.packs = packs
+        self.name = f"{packs.name}-{os.getpid()}-{time.time_ns()}.pack"
+        self.entries: dict[str, tuple[str, int, int]] = {}
+        self._fh: Any = None
+        self._at = 0
+
+    def put(self, k: str, value: bytes) -> None:
+        data = zlib.compress(value, 1)  # fast level: a page body shrinks to about a quarter
+        record = _BLOB_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little") + data
+        try:
+            if self._fh is None:
+                self.packs.folder.mkdir(exist_ok=True)
+                self._fh = open(self.packs.folder / self.name, "xb")  # noqa: SIM115 (closed in close())
+            self._fh.write(record)
+        except OSError as err:
+            self.packs.cache.unwritable(err)
+            return
+        self.entries[k] = (self.name, self._at, len(record))
+        self._at += len(record)
+
+    def close(self) -> dict[str, tuple[str, int, int]]:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError as err:
+                self.packs.cache.unwritable(err)
+                self.entries.clear()
+        return self.entries
 
 
 class Table:

@@ -41,9 +41,9 @@ def assert_same(warm: Path, cold: Path) -> None:
     assert not differ, f"{len(differ)} files differ between the cached and the uncached build: {differ[:10]}"
 
 
-def blobs(repo: Path) -> dict[str, int]:
-    """The page blobs in the cache: name → modification time (a rewritten blob gets a new one)."""
-    return {p.name: p.stat().st_mtime_ns for p in (repo / ".cache" / "kepu").glob("*/blobs/*/*")}
+def blobs(repo: Path) -> dict[str, tuple[str, int, int]]:
+    """The stored pages: key → (pack, offset, length); a page made again gets a new place."""
+    return dict(Cache(repo / ".cache" / "kepu", print).table("pages").old)
 
 
 @pytest.fixture
@@ -140,8 +140,8 @@ def test_deleted_activity_leaves_no_page_and_its_blob_goes(repo: Path, tmp_path:
 
 def test_damaged_cache_is_noticed_ignored_and_remade(repo: Path, tmp_path: Path, caplog):
     cache = next((repo / ".cache" / "kepu").glob("*/"))
-    blob = next(cache.glob("blobs/*/*"))
-    blob.write_bytes(blob.read_bytes()[:40])  # cut short, as by a full disk
+    pack = next(cache.glob("packs/*"))
+    pack.write_bytes(pack.read_bytes()[:40])  # cut short, as by a full disk
     shard = next(cache.glob("read-*.pickle"))
     shard.write_bytes(b"\x80\x05not a pickle")
     rebuild_both(repo, tmp_path, "damaged")

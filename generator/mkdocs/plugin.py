@@ -232,8 +232,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
 
         for rel, data in self.build.extra_files(write):
             write(rel, data)
-        if self.build.cache is not None:  # the pages of deleted or changed activities go
-            self.build.cache.keep_blobs(self.build.cache_keys())
+        if self.build.cache is not None:  # the tables of deleted campaigns go
             self.build.cache.forget_other_tables()
         if self.precompress and getattr(self, "parallel", True):  # not in `kepu serve`
             with self.build.timed("precompress"):

@@ -96,8 +96,7 @@ class Shells:
 
     def write_all(self, build: SiteBuild, site_dir: Path) -> None:
         """Every activity and district page, on every core when the build allows it."""
-        pages = build.filled_pages()
-        fork_map(lambda make: self.fill(make(), site_dir), pages, parallel=build.options.parallel)
+        build.make_pages(lambda page: self.fill(page, site_dir))
 
 
 def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tuple[bytes, bytes]:

@@ -9,6 +9,7 @@ business (generator/mkdocs/shell.py). No MkDocs import.
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 import time
 from collections.abc import Callable, Iterator
@@ -19,9 +20,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from ..cache import Cache, folder_key, key
+from ..cache import Cache, PackWriter, folder_key, key
 from ..history import History, read_history
 from ..model import Activity, Campaign, Site
+from ..parallel import fork_map
 from . import site as url
 from .data import activities_schema, open_data
 from .feeds import changes_feed, iter_feeds
@@ -63,6 +65,8 @@ class SiteBuild:
             self.base_url, repr(dataclasses.replace(options, parallel=True)),
             folder_key(root / "site_theme" / "kepu"), repr(sorted(self.renderer.logo_files.items())),
         ) if cache is not None else ""
+        self.pages = cache.packs("pages") if cache is not None else None
+        self._writer: PackWriter | None = None  # in a worker making pages: where new ones go
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
             self._bodies[url.source(url.campaign_page(c))] = lambda c=c: self.renderer.campaign_page(c)
@@ -171,25 +175,48 @@ class SiteBuild:
             return None
         return key(self.site_key, "district", c.source_key, d, *(a.source_key for a in acts))
 
-    def cache_keys(self) -> set[str]:
-        """Every page key of this build (the cache keeps these blobs and removes the others)."""
-        keys = {self.activity_key(a) for a in self.all_activities}
-        keys |= {self.district_key(c, d) for c in self.site.published() for d in c.districts}
-        return {k for k in keys if k is not None}
-
     def _cached(self, k: str | None, make: Callable[[], FilledPage]) -> FilledPage:
-        """A page from the cache, or made and stored there (in the worker that made it)."""
-        if self.cache is None or k is None:
+        """A page from the cache, or made and stored there (by the worker that made it)."""
+        if self.pages is None or k is None:
             return make()
-        data = self.cache.get_blob(k)
+        data = self.pages.get(k)
         if data is not None:
             try:
                 return FilledPage(*pickle.loads(data))
             except Exception:  # noqa: BLE001 (whatever unpickling damaged bytes raises)
-                self.cache.damaged(f"页面 {k}")
+                self.pages.cache.damaged(f"页面 {k}")
         page = make()
-        self.cache.put_blob(k, pickle.dumps(dataclasses.astuple(page), protocol=pickle.HIGHEST_PROTOCOL))
+        if self._writer is not None:
+            self._writer.put(k, pickle.dumps(dataclasses.astuple(page), protocol=pickle.HIGHEST_PROTOCOL))
         return page
+
+    def make_pages(self, write: Callable[[FilledPage], None]) -> None:
+        """Make every activity and district page and hand it to ``write``, on every core when the
+        build allows it, in batches: each batch stores the pages it made in one pack."""
+        jobs = self.filled_pages()
+        batches = max(1, (os.cpu_count() or 1) * 4)
+        size = -(-len(jobs) // batches) or 1
+        chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+        def run(chunk: list[Callable[[], FilledPage]]) -> dict[str, tuple[str, int, int]]:
+            self._writer = self.pages.writer() if self.pages is not None else None
+            try:
+                for make in chunk:
+                    write(make())
+            finally:
+                made = self._writer.close() if self._writer is not None else {}
+                self._writer = None
+            return made
+
+        parallel = self.options.parallel and len(jobs) >= 400  # forking costs more for a few pages
+        made: dict[str, tuple[str, int, int]] = {}
+        for entries in fork_map(run, chunks, parallel=parallel, min_items=1):
+            made.update(entries)
+        if self.pages is not None:
+            keys = {self.activity_key(a) for a in self.all_activities}
+            keys |= {self.district_key(c, d) for c in self.site.published() for d in c.districts}
+            used = {k: made.get(k) or self.pages.index.get(k) for k in keys if k is not None}
+            self.pages.keep({k: v for k, v in used.items() if v is not None})
 
     def district_page(self, c: Campaign, d: str) -> FilledPage:
         return self._cached(self.district_key(c, d), lambda: self._district_page(c, d))
