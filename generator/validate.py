@@ -186,7 +186,7 @@ def _files_under(folder: Path) -> list[Path]:
     is_dir() gave). os.walk takes the entry types the directory listing already has, where
     is_dir() stats every file again (a second per 30,000 files here)."""
     out: list[Path] = []
-    for top, dirs, names in os.walk(folder):
+    for top, _dirs, names in os.walk(folder):
         here = Path(top)
         # names: files, links to files, dangling links, FIFOs … (read_bytes refuses what it must);
         # a link to a folder is among dirs and, like rglob + is_dir(), neither listed nor entered
