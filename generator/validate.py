@@ -148,7 +148,7 @@ def read_campaign(
     positions: dict[str, dict[str, Pos]] = {}  # activity file → positions of its cross-file fields
     if adir.is_dir():
         # not is_file(): a FIFO, device or dangling link must be reported, not silently skipped
-        files = sorted(p for p in adir.rglob("*") if not p.is_dir())
+        files = _files_under(adir)
 
         def read_one(path: Path) -> tuple[Activity | None, dict[str, Pos], list]:
             found = Problems()
@@ -179,6 +179,19 @@ def read_campaign(
     check_ids(campaign, problems, positions)
     campaign.activities.sort(key=lambda a: (a.start_key, a.district, a.slug))
     return campaign
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Everything under ``folder`` that is not a folder, in Path order (what sorted rglob + not
+    is_dir() gave). os.walk takes the entry types the directory listing already has, where
+    is_dir() stats every file again (a second per 30,000 files here)."""
+    out: list[Path] = []
+    for top, _dirs, names in os.walk(folder):
+        here = Path(top)
+        # names: files, links to files, dangling links, FIFOs … (read_bytes refuses what it must);
+        # a link to a folder is among dirs and, like rglob + is_dir(), neither listed nor entered
+        out += [here / n for n in names]
+    return sorted(out, key=lambda p: p.parts)
 
 
 ReadResult = tuple[Activity | None, dict[str, Pos], list]

@@ -115,6 +115,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # keep `kepu serve` in one process: it runs server and watcher threads (see parallel.py)
         self.parallel = command != "serve"
+        self.serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
@@ -139,7 +140,10 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             self._epoch_set = True
         start = time.perf_counter()
         folder = self.config.cache_dir.strip()
-        cache = Cache.open(root / folder, log.warning) if folder else None
+        # `kepu serve` builds for its own address (MkDocs sets site_url to it), so its pages and
+        # events differ from the published ones: a cache of its own, or each would evict the other
+        base = root / folder / "serve" if getattr(self, "serving", False) else root / folder
+        cache = Cache.open(base, log.warning) if folder else None
         gc.disable()  # reading makes the model and little garbage: no collections while it grows
         try:
             site, problems = read_site(root, parallel=options.parallel, cache=cache)

@@ -187,7 +187,8 @@ class SiteBuild:
                 self.pages.cache.damaged(f"页面 {k}")
         page = make()
         if self._writer is not None:
-            self._writer.put(k, pickle.dumps(dataclasses.astuple(page), protocol=pickle.HIGHEST_PROTOCOL))
+            data = (page.folder, page.name, page.title, page.description, page.body)  # astuple deep-copies
+            self._writer.put(k, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         return page
 
     def make_pages(self, write: Callable[[FilledPage], None]) -> None:
