@@ -38,9 +38,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FOLDER = Path(".cache") / "kepu"
+FOLDER = Path(".cache") / "kepu"  # under the repository root: the default of the plugin option cache_dir
 SHARDS = 16  # a table's shards: a one-file edit rewrites 1/16 of it
-_BLOB_MAGIC = b"kepu2"
+_PACK_MAGIC = b"kepu2"
 _TABLE_MAGIC = "kepu-table-1"
 _VERSION_DIR = re.compile(r"[0-9a-f]{20}")
 
@@ -189,12 +189,12 @@ class Packs:
             return None
         pack, offset, length = where
         view = self._map(pack)
-        head = len(_BLOB_MAGIC) + 12
+        head = len(_PACK_MAGIC) + 12
         if view is None or offset + length > len(view):
             self.cache.damaged(f"文件 {pack}")
             return None
         data = view[offset:offset + length]
-        if (length < head or not data.startswith(_BLOB_MAGIC)
+        if (length < head or not data.startswith(_PACK_MAGIC)
                 or int.from_bytes(data[5:13], "little") != length - head
                 or int.from_bytes(data[13:17], "little") != zlib.crc32(memoryview(data)[head:])):
             self.cache.damaged(f"文件 {pack}")
@@ -260,7 +260,7 @@ class PackWriter:
 
     def put(self, k: str, value: bytes) -> None:
         data = zlib.compress(value, 1)  # fast level: a page body shrinks to about a quarter
-        record = _BLOB_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little") + data
+        record = _PACK_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little") + data
         try:
             if self._fh is None:
                 self.packs.folder.mkdir(exist_ok=True)

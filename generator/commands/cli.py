@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ..cache import Cache
+from ..cache import FOLDER, Cache
 from ..outputs.site import check_paths
 from ..problems import Problem, Problems
 from ..repo import find_root
@@ -33,7 +33,7 @@ def report(problems: Problems, fmt: str = "text", out=None) -> None:
 def content_cache(root: Path) -> Cache | None:
     """The build's content cache (the kepu plugin's cache_dir in mkdocs.yml, default
     .cache/kepu), so that `kepu check` takes unchanged files from it as the build does."""
-    folder = ".cache/kepu"
+    folder = str(FOLDER)
     cfg = root / "mkdocs.yml"
     if cfg.is_file():
 

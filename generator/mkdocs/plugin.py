@@ -29,7 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from ..cache import Cache
+from ..cache import FOLDER, Cache
 from ..history import history_problem, last_commit_time
 from ..outputs.build import SiteBuild
 from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
@@ -93,7 +93,7 @@ class KepuConfig(Config):
     # (= [gz]) or [gz, br]; checked and written by shell.precompress_kinds / precompress
     precompress = opt.Type((bool, list), default=False)
     # the content cache (generator/cache.py), relative to the repository root; "" for none
-    cache_dir = opt.Type(str, default=".cache/kepu")
+    cache_dir = opt.Type(str, default=str(FOLDER))
 
 
 def build_options(cfg: KepuConfig, *, parallel: bool) -> BuildOptions:
