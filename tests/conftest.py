@@ -145,6 +145,16 @@ class Result:
         )
 
 
+def run_kepu(capsys: pytest.CaptureFixture[str], *args: str, result: type[Result] = Result) -> Result:
+    """`kepu ARGS` in this process: its exit code and what it printed (output printed earlier in
+    the test is dropped first), never a traceback."""
+    capsys.readouterr()
+    rc = cli.main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return result(rc, out, err)
+
+
 class Repo:
     """A temporary repository with brands.yml, one campaign and activity files."""
 
@@ -194,12 +204,7 @@ class Repo:
     # -- running --------------------------------------------------------------------------
 
     def check(self, *args: str) -> Result:
-        self.capsys.readouterr()  # drop anything earlier
-        rc = cli.main(["check", *args])
-        out, err = self.capsys.readouterr()
-        res = Result(rc, out, err)
-        assert "Traceback" not in res.text
-        return res
+        return run_kepu(self.capsys, "check", *args)
 
     def run(self, *args: str) -> Result:
         self.capsys.readouterr()

@@ -18,10 +18,9 @@ import openpyxl
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ROOT, Result
+from conftest import ROOT, run_kepu
 from site_fixtures import copy_repo
 
-from generator.commands import cli
 from generator.commands.cli import build_site
 from generator.commands.slugs import Namer
 from generator.validate import read_site
@@ -81,14 +80,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def kepu(capsys: pytest.CaptureFixture[str]):
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        rc = cli.main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return Result(rc, out, err)
-
-    return run
+    return lambda *args: run_kepu(capsys, *args)
 
 
 # rows that collide on purpose: the notice's action names alone, on one day, at one venue or two

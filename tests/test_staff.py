@@ -22,9 +22,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-from conftest import ROOT, Result
+from conftest import ROOT, Result, run_kepu
 
-from generator.commands import cli
 from generator.commands.scaffold import model_keys
 from generator.commands.slugs import slugify
 from generator.commands.timeparse import parse_span
@@ -56,14 +55,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def kepu(capsys: pytest.CaptureFixture[str]):
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        rc = cli.main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return Run(rc, out, err)
-
-    return run
+    return lambda *args: run_kepu(capsys, *args, result=Run)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
