@@ -30,6 +30,9 @@ YAML_EXTS = (".yml", ".yaml")
 MAX_SPAN_DAYS = 366  # a campaign's period or window: one year at most
 MAX_INTERVAL = 366  # recurrence interval: every day … once a year
 MAX_SESSIONS = 400  # sessions of one activity: each is a row on pages and an event in feeds
+# registration capacity and reported head counts: far above any real event (an online one
+# included), far below 2**53, past which JavaScript readers of the open data lose digits
+MAX_COUNT = 1_000_000_000
 CROSS_FILE_FIELDS = {"id", "kepuri_id", "title", "start", "registration"}
 # CODEOWNERS owners as GitHub spells them: @user (letters, digits, hyphens, at most 39) or
 # @org/team (team slugs also have _ and .). ASCII only, so nothing else can reach .github/CODEOWNERS.
@@ -57,6 +60,8 @@ REFUSALS = {
     "year": "2000 年以前或 2100 年以后的年份和日期（专题年份、`start`、`end`、`period`、`window`、"
     "截止日期、`until`、`except` 等）。",
     "interval": "`interval` 小于 1 或大于 366。",
+    "count": "超过 10 亿的名额（`capacity`）和活动后人数（`participants_offline`、`participants_online`、"
+    "`volunteers`）。",
     "sessions": "按重复规则展开后超过 400 场的活动。",
     "span": "超过一年（366 天）的 `period` 或 `window`。",
     "label": "brands.yml 的 `label` 里除 `{year}`、`{edition}` 以外的花括号写法，包括格式（如 `{year:>10}`）"
@@ -459,6 +464,8 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
         err("registration.deadline", "报名截止日期晚于活动开始")
     if reg is not None and reg.capacity is not None and reg.capacity < 1:
         err("registration.capacity", "名额至少是 1")
+    if reg is not None and reg.capacity is not None and reg.capacity > MAX_COUNT:
+        err("registration.capacity", f"名额最多是 {MAX_COUNT:,}：请检查是否多打了零")
     ct = a.contact
     if ct is not None and ct.email and not EMAIL_RE.match(ct.email):
         err("contact.email", f"邮箱“{ct.email}”格式不对")
@@ -467,6 +474,8 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
             n = getattr(a.report, name)
             if n is not None and n < 0:
                 err(f"report.{name}", "人数不能是负数")
+            if n is not None and n > MAX_COUNT:
+                err(f"report.{name}", f"人数最多是 {MAX_COUNT:,}：请检查是否多打了零")
         if a.status == "cancelled":
             warn("report", "已取消的活动填写了活动后数据")
     # brand and campaign rules

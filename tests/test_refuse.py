@@ -299,6 +299,13 @@ CASES: list[tuple[str, str, Setup, tuple[str, ...], bool]] = [
         "recurrence.interval",
         "最多是 366",
     ),
+    case("count", "capacity-1e30",
+         in_activity(act(registration="{required: true, capacity: 1000000000000000000000000000000}"),
+                     "registration:"),
+         "registration.capacity", "最多是 1,000,000,000"),
+    case("count", "participants-1e10",
+         in_activity(act(report="{participants_online: 10000000000}"), "report:"),
+         "report.participants_online", "最多是 1,000,000,000"),
     case("sessions", "daily-until-2100", daily_to_2100, "recurrence", "28", "400 场"),
     case(
         "span",
