@@ -108,7 +108,7 @@ class Cache:
         self.version = version or code_version()
         self.dir = base / self.version[:20]
         self.notice = notice
-        self._noticed = False
+        self._said: set[str] = set()  # the kinds of notice given in this build
         self._tables: set[str] = set()
         self._forget_other_versions()
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -127,11 +127,16 @@ class Cache:
             notice(f"无法使用构建缓存 {base}（{err.strerror or err}），这次构建不用缓存")
             return None
 
+    def _once(self, kind: str, message: str) -> None:
+        """One notice of each kind per build (and per worker), not one per page."""
+        if kind not in self._said:
+            self._said.add(kind)
+            self.notice(message)
+
     def unwritable(self, err: OSError) -> None:
-        """Say once that the cache could not be written to; the build goes on without storing."""
-        if not self._noticed:
-            self._noticed = True
-            self.notice(f"构建缓存 {self.dir} 无法写入（{err.strerror or err}），这次构建的结果不存入缓存")
+        """Say that the cache could not be written to; the build goes on without storing."""
+        self._once("unwritable",
+                   f"构建缓存 {self.dir} 无法写入（{err.strerror or err}），这次构建的结果不存入缓存")
 
     def _forget_other_versions(self) -> None:
         if not self.base.is_dir():
@@ -146,10 +151,8 @@ class Cache:
                 shutil.rmtree(p, ignore_errors=True)
 
     def damaged(self, what: str) -> None:
-        """Say once per build that something in the cache was damaged and is being remade."""
-        if not self._noticed:
-            self._noticed = True
-            self.notice(f"构建缓存中的 {what} 已损坏，已忽略并重新生成（不影响网站内容）")
+        """Say that something in the cache was damaged and is being remade."""
+        self._once("damaged", f"构建缓存中的 {what} 已损坏，已忽略并重新生成（不影响网站内容）")
 
     # -- tables -----------------------------------------------------------------------------
 
