@@ -58,7 +58,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def rebuild_both(repo: Path, tmp_path: Path, name: str) -> tuple[Path, Path]:
-    warm, cold = tmp_path / f"{name}-warm", tmp_path / f"{name}-cold"
+    """The warm build goes over the first site (writing only what changed, publish.merge_in),
+    the cold one into an empty folder without the cache: the two must be the same files."""
+    warm, cold = tmp_path / "first", tmp_path / f"{name}-cold"
     assert build_site(repo, warm, quiet=True), "the cached build failed"
     assert build_site(repo, cold, quiet=True, cache=False), "the uncached build failed"
     assert_same(warm, cold)
@@ -209,3 +211,61 @@ def test_a_deleted_campaign_leaves_no_tables(repo: Path, tmp_path: Path):
     shutil.rmtree(repo / "campaigns" / gone)
     rebuild_both(repo, tmp_path, "campaign-deleted")
     assert not [p.name for p in cache.glob(f"*-{gone}.*.pickle")], "the deleted campaign's tables were kept"
+
+
+def stamps(site: Path) -> dict[str, tuple[int, int]]:
+    """Every file's (inode, mtime): a file written again gets new ones."""
+    return {p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in site.rglob("*") if p.is_file()}
+
+
+def test_a_rebuild_writes_only_what_changed(repo: Path, tmp_path: Path):
+    """Over the previous site, an edit rewrites its own page, feed and the listings that show it;
+    the other activities' pages and feeds stay the very same files; files the new site no longer
+    has (a deleted activity, a stray file) go, with their folders; the result is the cold build."""
+    from generator.commands.publish import MARKER
+
+    site = tmp_path / "first"
+    (site / "stray.html").write_text("不是本网站的页面", encoding="utf-8")
+    victim, gone = sorted((repo / "campaigns" / CAMPAIGNS[0] / "activities").rglob("*.yml"))[:2]
+    set_top_level(victim, "title", "只重写改动的文件")
+    gone.unlink()
+    before = stamps(site)
+    rebuild_both(repo, tmp_path, "changed")
+    after = stamps(site)
+    assert "stray.html" not in after
+    dropped = {p for p in before if p not in after and p != "stray.html"}
+    assert dropped and all(gone.stem in p for p in dropped), f"unexpected removals: {sorted(dropped)[:5]}"
+    assert not [d for d in site.rglob(f"*{gone.stem}*")], "the deleted activity's folder is still there"
+    rewritten = {p for p in after if p in before and after[p] != before[p]}
+    pages = [p for p in rewritten if "/activities/" in p and p.endswith("index.html")]
+    assert len(pages) == 1 and "只重写改动的文件" in (site / pages[0]).read_text(encoding="utf-8"), pages
+    kept = [p for p in after if p in before and after[p] == before[p]]
+    activity_pages = [p for p in after if "/activities/" in p and p.endswith("index.html")]
+    assert len([p for p in kept if p in activity_pages]) == len(activity_pages) - 1
+    feeds = [p for p in after if p.startswith(f"{CAMPAIGNS[1]}/") and p.endswith(".ics")]
+    assert feeds and all(after[p] == before[p] for p in feeds), "the other campaign's feeds were rewritten"
+    assert len(rewritten) < len(after) / 4, f"{len(rewritten)} of {len(after)} files were written again"
+    # another version's site (its marker says so) is replaced whole, never merged into
+    (site / MARKER).write_text("kepu-calendar 旧版本\n", encoding="utf-8")
+    before = stamps(site)
+    rebuild_both(repo, tmp_path, "other-version")
+    after = stamps(site)
+    assert not [p for p in after if p in before and after[p] == before[p] and p != MARKER]
+
+
+def test_a_rebuild_keeps_precompressed_copies_right(repo: Path, tmp_path: Path):
+    """Turning precompress on over a site without copies writes them all; an edit then rewrites
+    its page's copy; turning it off removes them; every step equals a cold build."""
+    cfg = repo / "mkdocs.yml"
+    text = cfg.read_text(encoding="utf-8")
+    assert "  - kepu" in text
+    cfg.write_text(text.replace("  - kepu", "  - kepu:\n      precompress: true", 1), encoding="utf-8")
+    warm, _ = rebuild_both(repo, tmp_path, "gz-on")
+    html_files = [p for p in warm.rglob("*.html")]
+    assert html_files and all(p.with_name(p.name + ".gz").is_file() for p in html_files)
+    set_top_level(an_activity(repo), "title", "压缩副本也要更新")
+    warm, _ = rebuild_both(repo, tmp_path, "gz-edit")
+    cfg.write_text(text, encoding="utf-8")
+    warm, _ = rebuild_both(repo, tmp_path, "gz-off")
+    assert not list(warm.rglob("*.html.gz"))

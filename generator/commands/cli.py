@@ -20,7 +20,7 @@ from ..repo import find_root
 from ..validate import read_site
 from .changes import add_changes
 from .init import add_init
-from .publish import refuse_output, swap_in, turn
+from .publish import merge_in, previous_site, refuse_output, swap_in, turn
 from .staff import add_commands
 
 
@@ -113,8 +113,10 @@ def _mkdocs_config(root: Path) -> Path:
 
 def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True) -> bool:
     """Build into a folder beside ``out`` and move it into place only when complete, so a failed
-    build never replaces a good site. ``cache``: False builds without the content cache (the
-    plugin's cache_dir), as a first build would."""
+    build never replaces a good site: the whole site on a first build, and over an earlier site
+    of this version only the files that changed (publish.merge_in). ``cache``: False builds
+    without the content cache (the plugin's cache_dir) and writes the whole site, as a first
+    build would."""
     import logging
     import shutil
     import tempfile
@@ -134,10 +136,20 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
             try:
                 config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
-                if not cache and "kepu" in config.plugins:
-                    config.plugins["kepu"].config.cache_dir = ""
+                previous = previous_site(out) if cache else None
+                if "kepu" in config.plugins:
+                    plugin = config.plugins["kepu"]
+                    if not cache:
+                        plugin.config.cache_dir = ""
+                    # over a site of this version: the plugin writes only changed files into tmp
+                    plugin.previous = previous  # type: ignore[attr-defined]
+                else:
+                    previous = None
                 build(config)
-                swap_in(tmp, out)
+                if previous is not None:
+                    merge_in(tmp, out)
+                else:
+                    swap_in(tmp, out)
             except (MkDocsException, SystemExit) as err:
                 print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
                 return False

@@ -13,10 +13,14 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import filecmp
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+from ..cache import code_version
+from ..outputs.site import KEPT
 
 MARKER = ".kepu-site"  # written into every site: a folder with it is a previous site
 SOURCES = ("campaigns", "content", "site_theme", "generator", "tests", ".git")
@@ -62,9 +66,73 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
 
 
+def marker_text() -> str:
+    """What the marker says: the code version that wrote the site (its precompressed copies are
+    this version's bytes, so a rebuild by another version rewrites the whole site)."""
+    return f"kepu-calendar {code_version()}\n"
+
+
+def previous_site(out: Path) -> Path | None:
+    """``out`` when it is a whole site this version of the program wrote (a rebuild may then
+    write only what changed and merge_in the rest), else None."""
+    try:
+        text = (out / MARKER).read_text(encoding="utf-8") if not out.is_symlink() else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    return out if text == marker_text() else None
+
+
+def merge_in(new: Path, out: Path) -> None:
+    """Make the previous site ``out`` the new one: move in the files the rebuild wrote into
+    ``new`` (each replaced in one step, so a reader always finds every page, old or new), keep
+    the ones it listed as unchanged (mkdocs/shell.SiteWriter), and remove everything else
+    (deleted activities, whose folders go too). Only called once the build succeeded; a failed
+    build leaves ``out`` as it was."""
+    keep = {MARKER}
+    for listing in new.glob(f"{KEPT}*"):
+        keep.update(n for n in listing.read_text(encoding="utf-8").split("\0") if n)
+        listing.unlink()
+    for top, _dirs, files in os.walk(new):
+        here = os.path.relpath(top, new)
+        for name in files:
+            rel = name if here == "." else f"{here}/{name}"
+            keep.add(rel)
+            target = out / rel
+            if target.is_file() and not target.is_symlink() and filecmp.cmp(new / rel, target, shallow=False):
+                continue  # MkDocs' own files (theme, home page) are mostly what they were
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)  # a folder where the new site has a file
+            _folder(out, target.parent)
+            os.replace(new / rel, target)
+    emptied: set[str] = set()
+    for top, dirs, files in os.walk(out, topdown=False):
+        here = os.path.relpath(top, out)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            if (name if here == "." else f"{here}/{name}") not in keep:
+                os.unlink(os.path.join(top, name))
+                emptied.add(top)
+        if top in emptied and here != ".":
+            with contextlib.suppress(OSError):  # not empty: other pages live there
+                os.rmdir(top)
+                emptied.add(os.path.dirname(top))
+    (out / MARKER).write_text(marker_text(), encoding="utf-8")
+    shutil.rmtree(new, ignore_errors=True)
+
+
+def _folder(root: Path, folder: Path) -> None:
+    """``folder`` under ``root`` as a folder, replacing a file of the old site in its way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for parent in reversed([folder, *folder.parents]):
+            if parent != root and root in parent.parents and (parent.is_file() or parent.is_symlink()):
+                parent.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+
+
 def swap_in(new: Path, out: Path) -> None:
     """Put the complete site ``new`` at ``out``; the previous site is removed afterwards."""
-    (new / MARKER).write_text("kepu-calendar\n", encoding="utf-8")
+    (new / MARKER).write_text(marker_text(), encoding="utf-8")
     if out.exists() and _exchange(new, out):
         shutil.rmtree(new, ignore_errors=True)  # now holds the previous site
         return

@@ -36,7 +36,7 @@ from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
 from ..outputs.site import EXAMPLE_SITE_URL, check_paths
 from ..validate import read_site
 from .preview import refresh_activity
-from .shell import SHELL_BODY, Shells, precompress, precompress_kinds, sitemap
+from .shell import SHELL_BODY, Shells, SiteWriter, precompress, precompress_kinds, sitemap
 
 log = logging.getLogger("mkdocs.plugins.kepu")
 
@@ -220,27 +220,28 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         for folder in self.shells.missing():
             raise PluginError(f"{folder}: 页面模板没有生成")
         self.shells.remove_from(site_dir)
+        compress = self.precompress if getattr(self, "parallel", True) else []  # not in `kepu serve`
+        # previous: set by `kepu build` over an earlier site (commands/cli.build_site), which then
+        # moves only what was written into it
+        out = SiteWriter(site_dir, getattr(self, "previous", None), tuple(f".{k}" for k in compress))
         with self.build.timed("pages"):
-            self.shells.write_all(self.build, site_dir)
+            self.shells.write_all(self.build, out)
         mkdocs_sitemap = site_dir / "sitemap.xml"
         if mkdocs_sitemap.exists():
             xml, gz = sitemap(mkdocs_sitemap.read_text(encoding="utf-8"), self.build.base_url,
                               self.build.page_dates(self.build_day))
-            mkdocs_sitemap.write_bytes(xml)
-            (site_dir / "sitemap.xml.gz").write_bytes(gz)
-
-        def write(rel: str, data: bytes) -> None:
-            out = site_dir / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
-
-        for rel, data in self.build.extra_files(write):
-            write(rel, data)
+            # MkDocs' own two files go: ours are written, or kept when unchanged
+            mkdocs_sitemap.unlink()
+            (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)
+            out.write("sitemap.xml", xml)
+            out.write("sitemap.xml.gz", gz)  # the same bytes precompress would make
+        for rel, data in self.build.extra_files(out.write):
+            out.write(rel, data)
         if self.build.cache is not None:  # the tables of deleted campaigns go
             self.build.cache.forget_other_tables()
-        if self.precompress and getattr(self, "parallel", True):  # not in `kepu serve`
+        if compress:
             with self.build.timed("precompress"):
-                precompress(site_dir, self.precompress, parallel=True)
+                precompress(site_dir, compress, parallel=True)
         self._restore_epoch()
         gc.unfreeze()
         for phase, seconds in self.build.timings.items():

@@ -15,7 +15,7 @@ from ..outputs import site as url
 from ..outputs.build import SiteBuild
 from ..problems import Problems
 from ..validate import read_activity
-from .shell import Shells
+from .shell import Shells, SiteWriter
 
 
 def refresh_activity(build: SiteBuild, shells: Shells, path: Path, site_dir: Path) -> Problems | None:
@@ -41,5 +41,6 @@ def refresh_activity(build: SiteBuild, shells: Shells, path: Path, site_dir: Pat
         return None  # the URL changed: other pages link to it
     c.activities[c.activities.index(old)] = new
     build.all_activities[build.all_activities.index(old)] = new
-    shells.fill(build.activity_page(new), site_dir)
+    page = build.activity_page(new)
+    SiteWriter(site_dir).write(page.path, shells.text(page).encode())
     return problems

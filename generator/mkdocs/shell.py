@@ -13,15 +13,16 @@ from __future__ import annotations
 import gzip
 import html
 import importlib.util
-import io
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
 from ..outputs.build import FilledPage, SiteBuild
-from ..outputs.site import SHELL_DIR  # part of the URL layout: ids may not take it
+from ..outputs.site import KEPT, SHELL_DIR  # part of the URL layout: ids may not take them
 from ..parallel import fork_map
 
 SHELL_TITLE = "@@KEPU-TITLE@@"
@@ -76,9 +77,9 @@ class Shells:
         for folder in self.folders:
             shutil.rmtree(site_dir / folder / SHELL_DIR, ignore_errors=True)
 
-    def fill(self, page: FilledPage, site_dir: Path) -> None:
-        """Write a page: its shell with its title, description, own URL and body put in, in one
-        pass, so that text which looks like a marker (a title with “@@KEPU-DESC@@”) stays text."""
+    def text(self, page: FilledPage) -> str:
+        """A page: its shell with its title, description, own URL and body put in, in one pass,
+        so that text which looks like a marker (a title with “@@KEPU-DESC@@”) stays text."""
         key = page.folder
         parts = self._parts.get(key)
         if parts is None:
@@ -89,14 +90,59 @@ class Shells:
             parts = self._parts[key] = [p if i % 2 == 0 else names[p] for i, p in enumerate(split)]
         values = {"title": html.escape(page.title), "desc": html.escape(page.description),
                   "dir": f"{key}/{page.name}/", "body": page.body}
-        out = site_dir / page.path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        text = "".join([p if i % 2 == 0 else values[p] for i, p in enumerate(parts)])
-        out.write_text(text, encoding="utf-8")
+        return "".join([p if i % 2 == 0 else values[p] for i, p in enumerate(parts)])
 
-    def write_all(self, build: SiteBuild, site_dir: Path) -> None:
+    def write_all(self, build: SiteBuild, out: SiteWriter) -> None:
         """Every activity and district page, on every core when the build allows it."""
-        build.make_pages(lambda page: self.fill(page, site_dir))
+        build.make_pages(lambda page: out.write(page.path, self.text(page).encode()))
+
+
+class SiteWriter:
+    """Writes the site's files into the folder MkDocs builds (``stage``). Given ``previous``, the
+    site this build will replace (kepu build), a file whose bytes are already there, with its
+    precompressed copies, is not written again but listed as kept (commands/publish.merge_in then
+    moves only the written files into place): a rebuild after one edit writes a few files instead
+    of the whole site, which on a slow disk is most of its time. Safe in forked workers: each
+    process lists what it kept in a file of its own."""
+
+    def __init__(self, stage: Path, previous: Path | None = None, copies: tuple[str, ...] = ()):
+        self.stage = stage
+        self.previous = previous
+        self.copies = copies  # suffixes of the precompressed copies a kept file must have (".gz")
+        self._pid = -1
+        self._kept: int | None = None  # this process's list of kept files
+
+    def write(self, rel: str, data: bytes) -> None:
+        if self.previous is not None and self._unchanged(rel, data):
+            self._keep(rel, *(rel + c for c in self._copies(rel)))
+            return
+        out = self.stage / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+
+    def _unchanged(self, rel: str, data: bytes) -> bool:
+        assert self.previous is not None
+        try:
+            # O_NOFOLLOW: a link planted in the old site is replaced, not followed
+            fd = os.open(self.previous / rel, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != len(data) or f.read() != data:
+                return False
+        return all(os.path.isfile(self.previous / (rel + c)) for c in self._copies(rel))
+
+    def _copies(self, rel: str) -> tuple[str, ...]:
+        return self.copies if os.path.splitext(rel)[1] in PRECOMPRESS_SUFFIXES else ()
+
+    def _keep(self, *rels: str) -> None:
+        if self._pid != os.getpid():  # first use in this process (a forked worker's own file)
+            self._pid = os.getpid()
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            self._kept = os.open(self.stage / f"{KEPT}{self._pid}", flags, 0o644)
+        assert self._kept is not None
+        os.write(self._kept, "".join(f"{r}\0" for r in rels).encode())
 
 
 def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tuple[bytes, bytes]:
@@ -121,10 +167,14 @@ def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tup
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n    '
         + "\n    ".join(blocks) + "\n</urlset>\n"
     ).encode()
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime 0: reproducible bytes
-        gz.write(xml)
-    return xml, buf.getvalue()
+    return xml, gzip_bytes(xml)
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """The one gzip form of the site (sitemap.xml.gz and every precompressed copy are the same
+    bytes for the same file): mtime 0 and no file name, so builds are reproducible; level 6
+    (gzip's own default): level 9 takes twice the time for 0.2 % less."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 # The text files a host may serve precompressed (nginx gzip_static, Caddy precompressed, most CDNs
@@ -164,8 +214,8 @@ def precompress(site_dir: Path, kinds: list[str], *, parallel: bool) -> int:
 
     def one(path: str) -> None:
         data = Path(path).read_bytes()
-        if gz:  # level 6 (gzip's own default): level 9 takes twice the time for 0.2 % less
-            Path(path + ".gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+        if gz:
+            Path(path + ".gz").write_bytes(gzip_bytes(data))
         if br is not None:
             # quality 9 with a window sized to the file: quality 11 is 30× slower for 10 % less,
             # and a 4 MB default window costs more to set up than a page takes to compress
