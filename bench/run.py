@@ -7,8 +7,8 @@
     .venv/bin/python bench/run.py --site site/       # sizes of a site already built (e.g. the sample)
 
 For each size it makes a synthetic campaign (bench/synth.py), times `kepu build` cold (empty
-output folder, no content cache) and warm (after editing one activity file, with the cache the
-cold build left), with wall time, CPU time and peak memory of the whole process tree (sampled
+output folder, no content cache) and warm (after editing one activity file, with the cache and
+the site the cold build left), with wall time, CPU time and peak memory of the whole process tree (sampled
 from /proc); Hugo (Debian's package) building the same activity pages with a minimal layout;
 `kepu check` of the edited file (cache warm); the time until `kepu serve` answers; and writing
 kepu's output bytes again (the disk's floor for any build that writes the site); then prints a
@@ -301,11 +301,13 @@ def main() -> None:
         checks: list[Run] = []
         for i in range(runs):  # the tools take turns, so that a busy moment hits both alike
             for name, (cmd, cwd, out) in tools.items():
-                # each run starts from an empty output folder (removing the previous site is not
-                # part of building one) with nothing left to write back from the last run; a cold
-                # kepu build also without the content cache, a warm one with the cache the cold
-                # build before it left and one activity file edited
-                shutil.rmtree(out, ignore_errors=True)
+                # a cold run starts from an empty output folder (removing the previous site is not
+                # part of building one) with nothing left to write back from the last run, kepu
+                # also without the content cache; a warm one, after one activity file is edited,
+                # with the cache and the site the cold build just before it left, as a clerk's
+                # rebuild finds them
+                if name != "warm":
+                    shutil.rmtree(out, ignore_errors=True)
                 if name == "kepu":
                     shutil.rmtree(repo / ".cache", ignore_errors=True)
                 if name == "warm":

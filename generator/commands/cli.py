@@ -125,6 +125,8 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    from ..mkdocs.plugin import Rebuild
+
     out = out.absolute()
     refusal = refuse_output(root, out)
     if refusal:
@@ -136,20 +138,20 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
             try:
                 config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
-                previous = previous_site(out) if cache else None
+                rebuild = Rebuild(out, cache and previous_site(out))
                 if "kepu" in config.plugins:
                     plugin = config.plugins["kepu"]
                     if not cache:
                         plugin.config.cache_dir = ""
-                    # over a site of this version: the plugin writes only changed files into tmp
-                    plugin.previous = previous  # type: ignore[attr-defined]
+                    plugin.rebuild = rebuild  # type: ignore[attr-defined]
                 else:
-                    previous = None
+                    rebuild.over_previous = False
                 build(config)
-                if previous is not None:
+                if rebuild.over_previous:
                     merge_in(tmp, out)
                 else:
                     swap_in(tmp, out)
+                rebuild.in_place()
             except (MkDocsException, SystemExit) as err:
                 print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
                 return False

@@ -72,14 +72,13 @@ def marker_text() -> str:
     return f"kepu-calendar {code_version()}\n"
 
 
-def previous_site(out: Path) -> Path | None:
-    """``out`` when it is a whole site this version of the program wrote (a rebuild may then
-    write only what changed and merge_in the rest), else None."""
+def previous_site(out: Path) -> bool:
+    """Whether ``out`` is a whole site this version of the program wrote (a rebuild may then
+    write only what changed and merge_in the rest)."""
     try:
-        text = (out / MARKER).read_text(encoding="utf-8") if not out.is_symlink() else ""
+        return not out.is_symlink() and (out / MARKER).read_text(encoding="utf-8") == marker_text()
     except (OSError, UnicodeDecodeError):
-        return None
-    return out if text == marker_text() else None
+        return False
 
 
 def merge_in(new: Path, out: Path) -> None:
@@ -87,7 +86,9 @@ def merge_in(new: Path, out: Path) -> None:
     ``new`` (each replaced in one step, so a reader always finds every page, old or new), keep
     the ones it listed as unchanged (mkdocs/shell.SiteWriter), and remove everything else
     (deleted activities, whose folders go too). Only called once the build succeeded; a failed
-    build leaves ``out`` as it was."""
+    build leaves ``out`` as it was. The marker goes first and comes back last: a merge cut short
+    leaves a site no rebuild builds over."""
+    (out / MARKER).unlink(missing_ok=True)
     keep = {MARKER}
     for listing in new.glob(f"{KEPT}*"):
         keep.update(n for n in listing.read_text(encoding="utf-8").split("\0") if n)

@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from ..cache import FOLDER, Cache
+from ..cache import FOLDER, Cache, key
 from ..history import history_problem, last_commit_time
 from ..outputs.build import SiteBuild
 from ..outputs.options import DEFAULT_OPTIONS, BuildOptions
@@ -79,6 +80,17 @@ def _escape_nav(nav: list[Any]) -> list[Any]:
 # the build's phases as the log names them (the benchmark reads these lines)
 PHASE_WORD = {"read": "读取校验", "mkdocs": "MkDocs", "pages": "活动页和区县页", "history": "读取 git 历史",
               "feeds": "日历", "data": "开放数据", "search": "搜索索引"}
+
+
+@dataclass
+class Rebuild:
+    """What `kepu build` (commands/cli.build_site) tells the plugin about the folder it builds for
+    (``target``) and whether the build goes over a whole site of this version there; the plugin
+    gives back what to do once the new site is in place (``in_place``)."""
+
+    target: Path
+    over_previous: bool
+    in_place: Callable[[], None] = lambda: None
 
 
 class KepuConfig(Config):
@@ -223,7 +235,13 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         compress = self.precompress if getattr(self, "parallel", True) else []  # not in `kepu serve`
         # previous: set by `kepu build` over an earlier site (commands/cli.build_site), which then
         # moves only what was written into it
-        out = SiteWriter(site_dir, getattr(self, "previous", None), tuple(f".{k}" for k in compress))
+        rebuild: Rebuild | None = getattr(self, "rebuild", None)
+        previous = rebuild.target if rebuild is not None and rebuild.over_previous else None
+        # which key made each file of the site, kept in the cache per site folder
+        made = (self.build.cache.table(f"site-{key(str(rebuild.target))[:16]}")
+                if self.build.cache is not None and rebuild is not None else None)
+        known = {rel: (k, size) for rel, k, size in made.old.values()} if made and previous else {}
+        out = SiteWriter(site_dir, previous, tuple(f".{k}" for k in compress), known)
         with self.build.timed("pages"):
             self.shells.write_all(self.build, out)
         mkdocs_sitemap = site_dir / "sitemap.xml"
@@ -235,8 +253,17 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             (site_dir / "sitemap.xml.gz").unlink(missing_ok=True)
             out.write("sitemap.xml", xml)
             out.write("sitemap.xml.gz", gz)  # the same bytes precompress would make
-        for rel, data in self.build.extra_files(out.write):
+        for rel, data in self.build.extra_files(out):
             out.write(rel, data)
+        now = out.made_now()
+        if made is not None and rebuild is not None:
+            for rel, entry in now.items():
+                k, value = key(rel), (rel, *entry)
+                old = made.get(k)
+                made.put(k, old if old == value else value)  # the same object: its shard stays
+            # saved once the new site is in place, never before: if the build fails from here,
+            # the list still describes the site that stays
+            rebuild.in_place = made.save
         if self.build.cache is not None:  # the tables of deleted campaigns go
             self.build.cache.forget_other_tables()
         if compress:

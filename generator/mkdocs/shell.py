@@ -21,8 +21,9 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from ..cache import key
 from ..outputs.build import FilledPage, SiteBuild
-from ..outputs.site import KEPT, SHELL_DIR  # part of the URL layout: ids may not take them
+from ..outputs.site import KEPT, MADE, SHELL_DIR  # in the URL layout: ids may not take them
 from ..parallel import fork_map
 
 SHELL_TITLE = "@@KEPU-TITLE@@"
@@ -93,32 +94,77 @@ class Shells:
         return "".join([p if i % 2 == 0 else values[p] for i, p in enumerate(parts)])
 
     def write_all(self, build: SiteBuild, out: SiteWriter) -> None:
-        """Every activity and district page, on every core when the build allows it."""
-        build.make_pages(lambda page: out.write(page.path, self.text(page).encode()))
+        """Every activity and district page, on every core when the build allows it; a page the
+        previous site holds from the same key and the same shell is not made again."""
+        shells = {folder: key(page) for folder, page in self._pages.items()}
+
+        def file_key(folder: str, k: str | None) -> str | None:
+            return key(shells[folder], k) if k is not None else None
+
+        build.make_pages(
+            lambda page, k: out.write(page.path, self.text(page).encode(), file_key(page.folder, k)),
+            lambda job: out.reuse(job.path, file_key(job.folder, job.key)),
+        )
 
 
 class SiteWriter:
-    """Writes the site's files into the folder MkDocs builds (``stage``). Given ``previous``, the
-    site this build will replace (kepu build), a file whose bytes are already there, with its
-    precompressed copies, is not written again but listed as kept (commands/publish.merge_in then
-    moves only the written files into place): a rebuild after one edit writes a few files instead
-    of the whole site, which on a slow disk is most of its time. Safe in forked workers: each
-    process lists what it kept in a file of its own."""
+    """Writes the site's files into the folder MkDocs builds (``stage``).
 
-    def __init__(self, stage: Path, previous: Path | None = None, copies: tuple[str, ...] = ()):
+    Given ``previous``, the site this build will replace (kepu build), a file already there is
+    not written again but listed as kept, and commands/publish.merge_in moves only the written
+    files into place: a rebuild after one edit writes a few files instead of the whole site, which
+    on a slow disk is most of its time. A file is known to be there by its bytes, or, before it is
+    even made, by the key it was made from: ``made`` lists the previous build's files with their
+    keys and sizes (the same key makes the same bytes; the size catches a file cut short).
+    Safe in forked workers: each process lists what it kept and made in files of its own."""
+
+    def __init__(self, stage: Path, previous: Path | None = None, copies: tuple[str, ...] = (),
+                 made: dict[str, tuple[str, int]] | None = None):
         self.stage = stage
         self.previous = previous
         self.copies = copies  # suffixes of the precompressed copies a kept file must have (".gz")
+        self.made = made or {}
         self._pid = -1
-        self._kept: int | None = None  # this process's list of kept files
+        self._lists: dict[str, int] = {}  # this process's lists: KEPT, MADE → file descriptor
 
-    def write(self, rel: str, data: bytes) -> None:
+    def write(self, rel: str, data: bytes, key: str | None = None) -> None:
+        if key is not None:
+            self._note(MADE, rel, key, str(len(data)))
         if self.previous is not None and self._unchanged(rel, data):
-            self._keep(rel, *(rel + c for c in self._copies(rel)))
+            self._note(KEPT, rel, *(rel + c for c in self._copies(rel)))
             return
         out = self.stage / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
+
+    def reuse(self, rel: str, key: str | None) -> bool:
+        """Keep ``rel`` if the previous build made it from ``key`` and it is still whole."""
+        entry = self.made.get(rel) if self.previous is not None and key is not None else None
+        if entry is None or entry[0] != key:
+            return False
+        assert self.previous is not None and key is not None
+        try:
+            st = os.lstat(self.previous / rel)
+        except OSError:
+            return False
+        copies = self._copies(rel)
+        if (not stat.S_ISREG(st.st_mode) or st.st_size != entry[1]
+                or not all(os.path.isfile(self.previous / (rel + c)) for c in copies)):
+            return False
+        self._note(KEPT, rel, *(rel + c for c in copies))
+        self._note(MADE, rel, key, str(entry[1]))
+        return True
+
+    def made_now(self) -> dict[str, tuple[str, int]]:
+        """The files of this build written with a key, or kept by it (rel → key, size), from
+        every process's list; the lists are removed."""
+        out: dict[str, tuple[str, int]] = {}
+        for listing in self.stage.glob(f"{MADE}*"):
+            parts = listing.read_text(encoding="utf-8").split("\0")
+            for i in range(0, len(parts) - 2, 3):
+                out[parts[i]] = (parts[i + 1], int(parts[i + 2]))
+            listing.unlink()
+        return out
 
     def _unchanged(self, rel: str, data: bytes) -> bool:
         assert self.previous is not None
@@ -136,13 +182,15 @@ class SiteWriter:
     def _copies(self, rel: str) -> tuple[str, ...]:
         return self.copies if os.path.splitext(rel)[1] in PRECOMPRESS_SUFFIXES else ()
 
-    def _keep(self, *rels: str) -> None:
-        if self._pid != os.getpid():  # first use in this process (a forked worker's own file)
-            self._pid = os.getpid()
+    def _note(self, kind: str, *fields: str) -> None:
+        """Add to this process's list ``kind`` (opened on first use in each forked worker)."""
+        if self._pid != os.getpid():
+            self._pid, self._lists = os.getpid(), {}
+        fd = self._lists.get(kind)
+        if fd is None:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-            self._kept = os.open(self.stage / f"{KEPT}{self._pid}", flags, 0o644)
-        assert self._kept is not None
-        os.write(self._kept, "".join(f"{r}\0" for r in rels).encode())
+            fd = self._lists[kind] = os.open(self.stage / f"{kind}{self._pid}", flags, 0o644)
+        os.write(fd, "".join(f"{f}\0" for f in fields).encode())
 
 
 def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tuple[bytes, bytes]:

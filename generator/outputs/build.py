@@ -27,7 +27,7 @@ from ..parallel import fork_map
 from . import site as url
 from .data import activities_schema, open_data
 from .feeds import changes_feed, iter_feeds
-from .options import DEFAULT_OPTIONS, BuildOptions
+from .options import DEFAULT_OPTIONS, BuildOptions, Writer
 from .pages import Renderer
 from .search import build_index
 
@@ -45,6 +45,21 @@ class FilledPage:
     @property
     def path(self) -> str:
         """Where it is written, under the site root."""
+        return f"{self.folder}/{self.name}/index.html"
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """An activity or district page to be made: where it goes and its cache key (None without a
+    cache) are known before it is made, so a writer holding the same page can skip making it."""
+
+    folder: str
+    name: str
+    key: str | None
+    make: Callable[[], FilledPage]
+
+    @property
+    def path(self) -> str:
         return f"{self.folder}/{self.name}/index.html"
 
 
@@ -103,14 +118,13 @@ class SiteBuild:
     def history(self) -> History:
         return read_history(self.root)
 
-    def extra_files(self, write: Callable[[str, bytes], None] | None = None) -> Iterator[tuple[str, bytes]]:
+    def extra_files(self, out: Writer | None = None) -> Iterator[tuple[str, bytes]]:
         """Feeds, open data (with its schema), robots.txt and the search index as (path under the
         site root, bytes), one at a time so that a national site never holds all of them in
-        memory. ``write`` (path, bytes), if given, is used in the workers for the one-event feed
-        of every activity."""
+        memory. ``out``, if given, takes the one-event feed of every activity in the workers."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
-        feeds = iter_feeds(self.site, self.base_url, self.history, write, self.options,
+        feeds = iter_feeds(self.site, self.base_url, self.history, out, self.options,
                            cache=self.cache, site_key=self.site_key)
         yield from self._timed_items("feeds", feeds)
         changes = _lazy(lambda: changes_feed(self.site, self.base_url, self.history, self.options))
@@ -191,19 +205,22 @@ class SiteBuild:
             self._writer.put(k, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         return page
 
-    def make_pages(self, write: Callable[[FilledPage], None]) -> None:
-        """Make every activity and district page and hand it to ``write``, on every core when the
-        build allows it, in batches: each batch stores the pages it made in one pack."""
+    def make_pages(self, write: Callable[[FilledPage, str | None], None],
+                   reuse: Callable[[PageJob], bool] | None = None) -> None:
+        """Make every activity and district page and hand it with its key to ``write``, on every
+        core when the build allows it, in batches: each batch stores the pages it made in one
+        pack. A page ``reuse`` says is already written is not made at all."""
         jobs = self.filled_pages()
         batches = max(1, (os.cpu_count() or 1) * 4)
         size = -(-len(jobs) // batches) or 1
         chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
-        def run(chunk: list[Callable[[], FilledPage]]) -> dict[str, tuple[str, int, int]]:
+        def run(chunk: list[PageJob]) -> dict[str, tuple[str, int, int]]:
             self._writer = self.pages.writer() if self.pages is not None else None
             try:
-                for make in chunk:
-                    write(make())
+                for job in chunk:
+                    if reuse is None or not reuse(job):
+                        write(job.make(), job.key)
             finally:
                 made = self._writer.close() if self._writer is not None else {}
                 self._writer = None
@@ -214,8 +231,7 @@ class SiteBuild:
         for entries in fork_map(run, chunks, parallel=parallel, min_items=1):
             made.update(entries)
         if self.pages is not None:
-            keys = {self.activity_key(a) for a in self.all_activities}
-            keys |= {self.district_key(c, d) for c in self.site.published() for d in c.districts}
+            keys = {job.key for job in jobs}
             used = {k: made.get(k) or self.pages.index.get(k) for k in keys if k is not None}
             self.pages.keep({k: v for k, v in used.items() if v is not None})
 
@@ -229,21 +245,21 @@ class SiteBuild:
         body = self.renderer.district_page(c, d)
         return FilledPage(url.campaign_folder(c), d, f"{name}活动安排", desc, body)
 
-    def filled_pages(self) -> list[Callable[[], FilledPage]]:
+    def filled_pages(self) -> list[PageJob]:
         """Every activity and district page, each made when called (pages are independent, so
         the caller may make them on every core and the output is the same bytes either way)."""
-        pages: list[Callable[[], FilledPage]] = [
-            (lambda a=a: self.activity_page(a)) for a in self.all_activities
-        ]
-        districts: list[Callable[[], FilledPage]] = []
+        pages = [PageJob(url.activities_folder(a.campaign), a.slug, self.activity_key(a),
+                         lambda a=a: self.activity_page(a)) for a in self.all_activities]
+        districts: list[PageJob] = []
         for c in self.site.published():
             self.renderer.grouped(c)  # grouped once, before any worker forks
-            districts += [(lambda c=c, d=d: self.district_page(c, d)) for d in c.districts]
+            districts += [PageJob(url.campaign_folder(c), d, self.district_key(c, d),
+                                  lambda c=c, d=d: self.district_page(c, d)) for d in c.districts]
         # district pages (long listings) spread among the activity pages, so that no worker's
         # share of the work is all of them
         every = max(1, len(pages) // max(1, len(districts)))
         rest = iter(districts)
-        jobs: list[Callable[[], FilledPage]] = []
+        jobs: list[PageJob] = []
         for i, page in enumerate(pages, 1):
             jobs.append(page)
             if i % every == 0:

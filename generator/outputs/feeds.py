@@ -29,7 +29,7 @@ from ..model import Activity, Campaign, Site
 from ..parallel import fork_map
 from . import site as layout
 from .geo import wgs84
-from .options import DEFAULT_OPTIONS, BuildOptions
+from .options import DEFAULT_OPTIONS, BuildOptions, Writer
 from .text import WEEKDAY_CN, WEEKDAY_KEYS
 from .urls import iri_value
 
@@ -472,13 +472,14 @@ def _calendar(
 
 
 def iter_feeds(
-    site: Site, base_url: str, history: History, write: Callable[[str, bytes], None] | None = None,
+    site: Site, base_url: str, history: History, out: Writer | None = None,
     options: BuildOptions = DEFAULT_OPTIONS, *, cache: Cache | None = None, site_key: str = "",
 ) -> Iterator[tuple[str, bytes]]:
     """Every .ics file as (path, bytes), one at a time: a national site's feeds add up to
-    gigabytes, so the writer stores each before the next is made. With ``write``, the one-event
-    feed of each activity is made and written by ``write`` where its event is made (on every
-    core for large campaigns) and not yielded: there are as many of them as activities.
+    gigabytes, so the writer stores each before the next is made. With ``out``, the one-event
+    feed of each activity is made and written there where its event is made (on every core for
+    large campaigns), or not made when ``out`` already holds it, and not yielded: there are as
+    many of them as activities.
     ``cache``: VEVENTs of unchanged activities are taken from it (``site_key``: see SiteBuild)."""
     ctx = _Context(base_url, history, options)
     campaigns = site.published()
@@ -500,8 +501,10 @@ def iter_feeds(
                   c: Campaign = c, keys: list[str | None] = keys, table: Table | None = table) -> _Built:
             a, k = c.activities[i], keys[i]
             made = _event(a, ctx, table.get(k) if table is not None and k is not None else None)
-            if write is not None:
-                write(*own(a, made))
+            if out is not None:
+                mine = key(k, "own") if k is not None else None  # the same event, the same file
+                if not out.reuse(layout.activity_feed(a), mine):
+                    out.write(*own(a, made), mine)
             return made
 
         # worth both cores for large campaigns (and the one-event feeds are written there too)
@@ -534,7 +537,7 @@ def iter_feeds(
             members = {cat.id, *cat.children}  # a parent's feed holds its children's activities
             yield feed(layout.category_feed(c, cat.id), cat.name, f"{intro}{cat.name}。", home,
                  [a for a in c.activities if a.category in members])
-        if write is None:
+        if out is None:
             for a in c.activities:
                 yield own_feed(a, built[id(a)])
     zones: Zones = {

@@ -1,11 +1,12 @@
-"""The limits a deployment may tune, passed down explicitly to every output (no module constants,
-no environment). The MkDocs plugin fills them from its options in mkdocs.yml; the defaults are
-what the site uses when nothing is set."""
+"""What the outputs are given: the limits a deployment may tune, passed down explicitly (no module
+constants, no environment; the MkDocs plugin fills them from its options in mkdocs.yml, the
+defaults are what the site uses when nothing is set), and the writer files go to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,13 @@ class BuildOptions:
 
 
 DEFAULT_OPTIONS = BuildOptions()
+
+
+class Writer(Protocol):
+    """Where the site's files go (the adapter's SiteWriter). ``key``: what the bytes were made
+    from (a cache key), so that a later build can tell the file it would make is already there
+    without making it: ``reuse`` says so, and the file is then kept as it is."""
+
+    def write(self, rel: str, data: bytes, key: str | None = None) -> None: ...
+
+    def reuse(self, rel: str, key: str | None) -> bool: ...

@@ -17,9 +17,10 @@ from ..problems import Pos, Problems
 EXAMPLE_SITE_URL = "https://kepu.example.cn/"
 
 SHELL_DIR = "_kepu-shell"  # where the MkDocs adapter renders the page shells (removed after)
-# the lists of files a rebuild kept from the previous site, one per process (removed after;
-# a leading dot, which no campaign id has)
+# the lists of files a rebuild kept from the previous site and of the keys files were made from,
+# one per process (removed after; a leading dot, which no campaign id has)
 KEPT = ".kepu-kept-"
+MADE = ".kepu-made-"
 
 
 def base(site_url: str) -> str:
