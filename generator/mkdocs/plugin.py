@@ -12,6 +12,7 @@ import gc
 import html
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self.serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self._wait()  # a preview's previous build may still be writing in the background
         root = Path(self.config.root or os.path.dirname(config.config_file_path)).resolve()
         options = build_options(self.config, parallel=getattr(self, "parallel", True))
         self.precompress = precompress_kinds(self.config.precompress)
@@ -232,6 +234,40 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         for folder in self.shells.missing():
             raise PluginError(f"{folder}: 页面模板没有生成")
         self.shells.remove_from(site_dir)
+        if getattr(self, "serving", False):
+            # `kepu serve` answers once MkDocs' own pages are there (home, campaigns): the activity
+            # and district pages, feeds, data and search follow in the background, and open pages
+            # reload when they are done. The next build, and a quick preview, wait for them.
+            self._restore_epoch()
+            self._rest = threading.Thread(target=self._write_rest_in_background, args=(site_dir,),
+                                          name="kepu-rest", daemon=True)
+            self._rest.start()
+            log.info("预览已可访问；活动页、区县页、日历和搜索索引正在后台生成")
+            return
+        self._write_rest(site_dir)
+
+    def _write_rest_in_background(self, site_dir: Path) -> None:
+        try:
+            self._write_rest(site_dir)
+        except Exception as err:  # noqa: BLE001 (the preview thread must not die silently)
+            log.error(f"预览：活动页、日历和搜索索引没有生成：{err}")
+            gc.unfreeze()
+            return
+        log.info("预览：活动页、区县页、日历和搜索索引已生成")
+        server = getattr(self, "_server", None)
+        if server is not None:
+            _reload(server)
+
+    def _wait(self) -> None:
+        """Let the background writing of the previous preview build finish (kepu serve)."""
+        rest = getattr(self, "_rest", None)
+        if rest is not None:
+            rest.join()
+            self._rest = None
+
+    def _write_rest(self, site_dir: Path) -> None:
+        """Everything after MkDocs' part: the activity and district pages, sitemap, feeds, open
+        data and search index, and the cache's bookkeeping."""
         compress = self.precompress if getattr(self, "parallel", True) else []  # not in `kepu serve`
         # previous: set by `kepu build` over an earlier site (commands/cli.build_site), which then
         # moves only what was written into it
@@ -289,6 +325,21 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     ) -> LiveReloadServer:
         # Preview reloads when staff edit YAML or the theme, not only Markdown. An edited activity
         # file is shown at once (preview.refresh_activity), then the full rebuild follows.
+        self._server = server
+        serve = server._serve_request
+
+        def when_written(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            # a page the background writing has not reached yet is answered once it is written,
+            # not with a 404 (MkDocs holds requests during its own builds the same way)
+            rest = getattr(self, "_rest", None)
+            if rest is not None and rest.is_alive():
+                path = str(environ.get("PATH_INFO", "")).removeprefix(server.mount_path.rstrip("/"))
+                wanted = Path(self.site_dir, path.lstrip("/"), "index.html" if path.endswith("/") else "")
+                if not wanted.exists():
+                    rest.join()
+            return serve(environ, start_response)
+
+        server._serve_request = when_written  # type: ignore[method-assign]
         root = self.build.root
         if (root / "site_theme").is_dir():
             server.watch(str(root / "site_theme"))
@@ -305,6 +356,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         target = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
         if event.event_type in ("modified", "moved", "created") and getattr(self, "site_dir", None):
             started = time.perf_counter()
+            self._wait()  # else the background writing could put the old page back
             try:
                 found = refresh_activity(self.build, self.shells, Path(target), self.site_dir)
             except Exception as err:  # never let the preview thread die; the full rebuild reports
@@ -315,9 +367,15 @@ class KepuPlugin(BasePlugin[KepuConfig]):
                     (log.error if p.level == "error" else log.warning)(p.format())
                 if not found.errors:
                     log.info(f"已更新 {target}（{(time.perf_counter() - started) * 1000:.0f} ms）")
-                    with server._epoch_cond:  # MkDocs' live reload: browsers reload on a newer epoch
-                        server._wanted_epoch = server._visible_epoch = time.monotonic_ns()
-                        server._epoch_cond.notify_all()
+                    _reload(server)
         with server._rebuild_cond:  # and the full rebuild, so listings and feeds catch up
             server._want_rebuild = True
             server._rebuild_cond.notify_all()
+
+
+def _reload(server: LiveReloadServer) -> None:
+    """MkDocs' live reload: open pages reload when the server's epoch is newer (it has no public
+    call for "the site changed" other than a rebuild)."""
+    with server._epoch_cond:
+        server._wanted_epoch = server._visible_epoch = time.monotonic_ns()
+        server._epoch_cond.notify_all()
