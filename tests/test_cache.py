@@ -281,3 +281,20 @@ def test_a_rebuild_keeps_precompressed_copies_right(repo: Path, tmp_path: Path):
     cfg.write_text(text, encoding="utf-8")
     warm, _ = rebuild_both(repo, tmp_path, "gz-off")
     assert not list(warm.rglob("*.html.gz"))
+
+
+def test_a_link_in_the_old_site_is_never_written_through(repo: Path, tmp_path: Path):
+    """A rebuild writes into the previous site only when it holds nothing but files and folders:
+    with a link planted in it (here: an activity's folder pointing elsewhere), the whole site is
+    built anew and swapped in, and what the link pointed to is left alone."""
+    site = tmp_path / "first"
+    page = next(site.glob(f"{CAMPAIGNS[0]}/activities/*/index.html"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "index.html").write_text("别人的文件", encoding="utf-8")
+    shutil.rmtree(page.parent)
+    page.parent.symlink_to(elsewhere, target_is_directory=True)
+    set_top_level(an_activity(repo), "title", "链接测试")
+    rebuild_both(repo, tmp_path, "link")
+    assert (elsewhere / "index.html").read_text(encoding="utf-8") == "别人的文件"
+    assert not page.parent.is_symlink() and page.is_file()

@@ -138,17 +138,18 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
             try:
                 config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
-                rebuild = Rebuild(out, cache and previous_site(out))
+                previous = previous_site(out) if cache else None
+                rebuild = Rebuild(out, previous is not None)
                 if "kepu" in config.plugins:
                     plugin = config.plugins["kepu"]
                     if not cache:
                         plugin.config.cache_dir = ""
                     plugin.rebuild = rebuild  # type: ignore[attr-defined]
                 else:
-                    rebuild.over_previous = False
+                    previous = None
                 build(config)
-                if rebuild.over_previous:
-                    merge_in(tmp, out)
+                if previous is not None:
+                    merge_in(tmp, out, previous)
                 else:
                     swap_in(tmp, out)
                 rebuild.in_place()

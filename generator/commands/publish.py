@@ -17,6 +17,7 @@ import filecmp
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..cache import code_version
@@ -72,22 +73,51 @@ def marker_text() -> str:
     return f"kepu-calendar {code_version()}\n"
 
 
-def previous_site(out: Path) -> bool:
-    """Whether ``out`` is a whole site this version of the program wrote (a rebuild may then
-    write only what changed and merge_in the rest)."""
+@dataclass(frozen=True)
+class PreviousSite:
+    """What a site folder held when the build began: its files and folders (relative paths)."""
+
+    files: frozenset[str]
+    folders: list[str]
+
+
+def previous_site(out: Path) -> PreviousSite | None:
+    """``out``'s files when it is a whole site this version of the program wrote, with nothing in
+    it but files and folders (a rebuild may then write only what changed and merge_in the rest);
+    else None, and the build writes a whole new site. A link in the folder (which a rebuild would
+    write through, or keep pages behind) makes it None too."""
     try:
-        return not out.is_symlink() and (out / MARKER).read_text(encoding="utf-8") == marker_text()
+        if out.is_symlink() or (out / MARKER).read_text(encoding="utf-8") != marker_text():
+            return None
+        files: list[str] = []
+        folders: list[str] = []
+        todo = [""]
+        while todo:
+            rel = todo.pop()
+            with os.scandir(out / rel) as entries:
+                for e in entries:
+                    r = f"{rel}/{e.name}" if rel else e.name
+                    if e.is_symlink():
+                        return None
+                    if e.is_dir(follow_symlinks=False):
+                        folders.append(r)
+                        todo.append(r)
+                    elif e.is_file(follow_symlinks=False):
+                        files.append(r)
+                    else:  # a FIFO, socket or device
+                        return None
     except (OSError, UnicodeDecodeError):
-        return False
+        return None
+    return PreviousSite(frozenset(files), folders)
 
 
-def merge_in(new: Path, out: Path) -> None:
-    """Make the previous site ``out`` the new one: move in the files the rebuild wrote into
-    ``new`` (each replaced in one step, so a reader always finds every page, old or new), keep
-    the ones it listed as unchanged (mkdocs/shell.SiteWriter), and remove everything else
-    (deleted activities, whose folders go too). Only called once the build succeeded; a failed
-    build leaves ``out`` as it was. The marker goes first and comes back last: a merge cut short
-    leaves a site no rebuild builds over."""
+def merge_in(new: Path, out: Path, previous: PreviousSite) -> None:
+    """Make the site ``out`` (which held ``previous`` when the build began) the new one: move in
+    the files the rebuild wrote into ``new`` (each replaced in one step, so a reader always finds
+    every page, old or new), keep the ones it listed as unchanged (mkdocs/shell.SiteWriter), and
+    remove the rest (deleted activities, whose folders go too). Only called once the build
+    succeeded; a failed build leaves ``out`` as it was. The marker goes first and comes back
+    last: a merge cut short leaves a site no rebuild builds over."""
     (out / MARKER).unlink(missing_ok=True)
     keep = {MARKER}
     for listing in new.glob(f"{KEPT}*"):
@@ -99,23 +129,21 @@ def merge_in(new: Path, out: Path) -> None:
             rel = name if here == "." else f"{here}/{name}"
             keep.add(rel)
             target = out / rel
-            if target.is_file() and not target.is_symlink() and filecmp.cmp(new / rel, target, shallow=False):
+            if rel in previous.files and filecmp.cmp(new / rel, target, shallow=False):
                 continue  # MkDocs' own files (theme, home page) are mostly what they were
-            if target.is_dir() and not target.is_symlink():
+            if target.is_dir():
                 shutil.rmtree(target)  # a folder where the new site has a file
             _folder(out, target.parent)
             os.replace(new / rel, target)
     emptied: set[str] = set()
-    for top, dirs, files in os.walk(out, topdown=False):
-        here = os.path.relpath(top, out)
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
-            if (name if here == "." else f"{here}/{name}") not in keep:
-                os.unlink(os.path.join(top, name))
-                emptied.add(top)
-        if top in emptied and here != ".":
+    for rel in previous.files - keep:
+        (out / rel).unlink(missing_ok=True)  # missing: a folder in its way was replaced above
+        emptied.add(os.path.dirname(rel))
+    for folder in sorted(previous.folders, key=lambda f: f.count("/"), reverse=True):
+        if folder in emptied:
             with contextlib.suppress(OSError):  # not empty: other pages live there
-                os.rmdir(top)
-                emptied.add(os.path.dirname(top))
+                os.rmdir(out / folder)
+                emptied.add(os.path.dirname(folder))
     (out / MARKER).write_text(marker_text(), encoding="utf-8")
     shutil.rmtree(new, ignore_errors=True)
 
@@ -126,7 +154,7 @@ def _folder(root: Path, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         for parent in reversed([folder, *folder.parents]):
-            if parent != root and root in parent.parents and (parent.is_file() or parent.is_symlink()):
+            if parent != root and root in parent.parents and parent.is_file():
                 parent.unlink()
         folder.mkdir(parents=True, exist_ok=True)
 
