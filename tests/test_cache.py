@@ -14,6 +14,7 @@ from site_fixtures import copy_repo, set_top_level
 
 from generator.cache import Cache, key
 from generator.commands.cli import build_site
+from generator.outputs import feeds as feed_module
 from generator.outputs.build import SiteBuild
 
 pytest_plugins = ["site_fixtures"]
@@ -238,10 +239,17 @@ def test_a_rebuild_writes_only_what_changed(repo: Path, tmp_path: Path, monkeypa
     made: list[str] = []
     real = SiteBuild.activity_page
     monkeypatch.setattr(SiteBuild, "activity_page", lambda self, a: made.append(a.slug) or real(self, a))
+    calendars: list[str] = []
+    real_calendar = feed_module._calendar
+    monkeypatch.setattr(feed_module, "_calendar", lambda ctx, path, *rest: calendars.append(path)
+                        or real_calendar(ctx, path, *rest))
     assert build_site(repo, site, quiet=True)
     monkeypatch.undo()
-    # the files the last build made from the same keys are not even made again
+    # the files the last build made from the same keys are not even made again: the pages and
+    # feeds of the other campaign and of the other districts
     assert sorted(made) == sorted([victim.stem, cut.parent.name]), made
+    assert calendars and not [p for p in calendars if p.startswith(CAMPAIGNS[1])], calendars
+    assert len(calendars) < len(list(site.rglob("*.ics"))) / 3, calendars
     rebuild_both(repo, tmp_path, "changed")
     after = stamps(site)
     assert "stray.html" not in after

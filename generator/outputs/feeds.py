@@ -521,22 +521,36 @@ def iter_feeds(
         period = f"集中开展时间 {c.period.start} 至 {c.period.end}"
         intro = f"{c.label}：{c.title}。主题：{theme_text(c)}。{period}。"
 
+        event_keys = dict(zip(map(id, c.activities), keys, strict=True))
+
         def feed(path: str, part: str, desc: str, url: str, acts: Iterable[Activity],
-                 c: Campaign = c, zones: Zones = zones, built: dict = built) -> tuple[str, bytes]:
+                 c: Campaign = c, zones: Zones = zones, built: dict = built,
+                 event_keys: dict = event_keys) -> Iterator[tuple[str, bytes]]:
+            """The feed, yielded; or, with ``out``, written there with its key (campaign.yml and
+            its events' keys), or kept when ``out`` holds it from the same key."""
+            acts = list(acts)
+            members = [event_keys[id(a)] for a in acts]
+            k = (key(site_key, "feed", path, c.source_key, *members)
+                 if out is not None and c.source_key and None not in members else None)
+            if k is not None and out is not None and out.reuse(path, k):
+                return
             name = f"{c.title} · {part}" if part else c.title
-            events = [built[id(a)] for a in acts]
-            return path, _calendar(ctx, path, name, desc, url, c.timezone, zones, events)
+            data = _calendar(ctx, path, name, desc, url, c.timezone, zones, [built[id(a)] for a in acts])
+            if k is not None and out is not None:
+                out.write(path, data, k)
+            else:
+                yield path, data
 
         synced = "活动变更和取消会自动同步到订阅的日历。"
-        yield feed(layout.campaign_feed(c), "", intro + synced, home, c.activities)
+        yield from feed(layout.campaign_feed(c), "", intro + synced, home, c.activities)
         groups = c.activities_by_district()
         for did, dname in c.districts.items():
             page = ctx.base + layout.district_page(c, did)
-            yield feed(layout.district_feed(c, did), dname, f"{intro}{dname}的活动。", page, groups[did])
+            yield from feed(layout.district_feed(c, did), dname, f"{intro}{dname}的活动。", page, groups[did])
         for cat in c.category_list.values():
             members = {cat.id, *cat.children}  # a parent's feed holds its children's activities
-            yield feed(layout.category_feed(c, cat.id), cat.name, f"{intro}{cat.name}。", home,
-                 [a for a in c.activities if a.category in members])
+            yield from feed(layout.category_feed(c, cat.id), cat.name, f"{intro}{cat.name}。", home,
+                            [a for a in c.activities if a.category in members])
         if out is None:
             for a in c.activities:
                 yield own_feed(a, built[id(a)])
