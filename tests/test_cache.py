@@ -306,3 +306,35 @@ def test_a_link_in_the_old_site_is_never_written_through(repo: Path, tmp_path: P
     rebuild_both(repo, tmp_path, "link")
     assert (elsewhere / "index.html").read_text(encoding="utf-8") == "别人的文件"
     assert not page.parent.is_symlink() and page.is_file()
+
+
+def test_an_edit_patches_the_search_index(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """After an edit that keeps every document in its place, the index is the last one patched
+    (search._patch: only the shards of the changed terms are made), the same bytes as made whole;
+    a deleted document makes it whole again."""
+    from generator.outputs import search
+
+    whole: list[int] = []
+    real = search._full_index
+    monkeypatch.setattr(search, "_full_index", lambda *a, **k: whole.append(1) or real(*a, **k))
+    victim = an_activity(repo)
+    set_top_level(victim, "title", "全新词汇蝾螈观察")
+    set_top_level(victim, "description", "蝾螈与蜥蜴的区别")
+    warm, _ = rebuild_both(repo, tmp_path, "patched")
+    assert len(whole) == 1, "the cached build made the whole index (only the uncached one should)"
+    manifest = (warm / "search" / "manifest.json").read_text(encoding="utf-8")
+    assert '"count"' in manifest
+    shards = [p.read_text(encoding="utf-8") for p in (warm / "search" / "t").glob("*.json")]
+    assert any('"蝾螈"' in s for s in shards), "the new term is not in the index"
+    whole.clear()
+    # a moved document (another date) changes the ids of those between: still a patch, as each
+    # id's terms are replaced by those of the document now there
+    text = victim.read_text(encoding="utf-8")
+    victim.write_text(text.replace("2023-09-1", "2023-09-2"), encoding="utf-8")
+    assert victim.read_text(encoding="utf-8") != text
+    rebuild_both(repo, tmp_path, "moved")
+    assert len(whole) == 1
+    whole.clear()
+    victim.unlink()  # one document fewer: every later id changes, the index is made whole
+    rebuild_both(repo, tmp_path, "fewer")
+    assert len(whole) == 2

@@ -121,7 +121,8 @@ class SiteBuild:
     def extra_files(self, out: Writer | None = None) -> Iterator[tuple[str, bytes]]:
         """Feeds, open data (with its schema), robots.txt and the search index as (path under the
         site root, bytes), one at a time so that a national site never holds all of them in
-        memory. ``out``, if given, takes the one-event feed of every activity in the workers."""
+        memory. ``out``, if given, takes the feeds and search files that a rebuild may keep as
+        they are (with the key they were made from) instead of their being yielded."""
         with self.timed("history"):
             self.history  # noqa: B018 (read git history once, timed on its own)
         feeds = iter_feeds(self.site, self.base_url, self.history, out, self.options,
@@ -135,7 +136,7 @@ class SiteBuild:
         yield url.DATA_SCHEMA, activities_schema(self.base_url)
         yield url.ROBOTS, self.robots()
         index = _lazy(lambda: build_index(self.site, parallel=self.options.parallel, cache=self.cache,
-                                          site_key=self.site_key))
+                                          site_key=self.site_key, out=out))
         yield from self._timed_items("search", index)
 
     def robots(self) -> bytes:

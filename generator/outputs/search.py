@@ -15,13 +15,15 @@ import json
 import re
 import unicodedata
 from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..cache import Cache, key
+from ..cache import Cache, Packs, Table, key
 from ..model import Site
 from ..parallel import fork_map
 from . import site as url
+from .options import Writer
 from .text import sessions, short_day, when_text
 
 TOKEN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
@@ -159,26 +161,142 @@ def _postings(docs: list[tuple[Doc, str, str]], bounds: tuple[int, int],
     return postings
 
 
+def _dump(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _shard_count(total: int) -> int:
+    shards = 1
+    while shards < MAX_SHARDS and total / shards > SHARD_TARGET:
+        shards *= 2
+    return shards
+
+
+def _stop_limit(n: int) -> int:
+    """Terms in more documents than this say nothing about which one is wanted and would be the
+    largest downloads: they are listed as stop terms and skipped by the reader."""
+    return max(2000, min(n // 4, 30_000))
+
+
+def _term_bytes(term: str, count: int) -> int:
+    """About what a term with ``count`` documents adds to the term shards (for their number)."""
+    return count * 3 + len(term) * 3 + 6
+
+
+@dataclass
+class _Index:
+    """What an index was made from and what it is (kept in the build cache): each document's
+    key (its activity's source key, or the hash of a page's text), the stop terms, the number of
+    term shards and the size estimate they came from, and the content key of every file."""
+
+    keys: list[str]
+    stop: list[str]
+    shards: int
+    total: int
+    files: dict[str, str]
+
+
+def _doc_shards(docs: list[tuple[Doc, str, str]], chunks: Iterable[int]) -> dict[str, bytes]:
+    return {f"search/d/{k:x}.json": _dump([[d.url, d.title, d.when, d.where, d.label, d.status]
+                                           for d, _, _ in docs[k * DOCS_PER_SHARD:(k + 1) * DOCS_PER_SHARD]])
+            for k in chunks}
+
+
+def _manifest(n: int, shards: int, stop: list[str], n_acts: int, breaks: list[list[str | int]]) -> bytes:
+    return _dump({"version": 2, "count": n, "shards": shards, "docsPerShard": DOCS_PER_SHARD, "stop": stop,
+                  "activities": n_acts, "ends": breaks})
+
+
 def build_index(site: Site, *, parallel: bool = True, cache: Cache | None = None,
-                site_key: str = "") -> dict[str, bytes]:
+                site_key: str = "", out: Writer | None = None) -> dict[str, bytes]:
     """Every search file, keyed by path under the site root (search/…). ``cache``: the terms of
-    unchanged activities are taken from it (``site_key``: see SiteBuild)."""
+    unchanged activities are taken from it (``site_key``: see SiteBuild), and after an edit of
+    a few activities the index is the last one patched (_patch): only the shards their terms
+    are in change. ``out``: the files are written there (and kept when it holds them already),
+    and none are returned."""
     docs, breaks, sources = _documents(site)
-    n = len(docs)
-    known: list[str | None] | None = None
-    if cache is not None:
-        table = cache.table("search")
-        keys = [key(site_key, "search", k) if k else "" for k in sources]
-        known = [table.get(k) if k else None for k in keys]
-        todo = [i for i, k in enumerate(keys) if k and known[i] is None]
-        for i, terms in zip(todo, fork_map(lambda i: _SEP.join(sorted(_terms(docs[i]))), todo,
-                                           parallel=parallel, min_items=4000), strict=True):
-            known[i] = terms
-        for k, terms in zip(keys, known, strict=True):
-            if k:
-                table.put(k, terms)
-        table.save()
     n_acts = sum(1 for d, _, _ in docs if d.status not in ("campaign", "district"))
+    if cache is None:
+        files = _full_index(docs, breaks, None, n_acts, parallel)[0]
+        return _emit(files, {}, out, None)
+    table = cache.table("search")
+    packs = cache.packs("search-files")
+    keys = [key(site_key, "search", k) if k else "" for k in sources]
+    known: list[str | None] = [table.get(k) if k else None for k in keys]
+    todo = [i for i, k in enumerate(keys) if k and known[i] is None]
+    for i, terms in zip(todo, fork_map(lambda i: _SEP.join(sorted(_terms(docs[i]))), todo,
+                                       parallel=parallel, min_items=4000), strict=True):
+        known[i] = terms
+    for k, terms in zip(keys, known, strict=True):
+        if k:
+            table.put(k, terms)
+    # pages have no source key: their text stands for them
+    doc_keys = [k or key(repr(docs[i])) for i, k in enumerate(keys)]
+    state_key = key(site_key, "search-index")
+    last = table.get(state_key)
+    patched = _patch(last, docs, breaks, doc_keys, known, table.get, packs.get, n_acts) \
+        if isinstance(last, _Index) else None
+    if patched is not None:
+        try:
+            return _store(patched, last, doc_keys, table, state_key, packs, out)
+        except _Missing:
+            pass  # a pack damaged since it was listed: the whole index is made again
+    whole = _full_index(docs, breaks, known, n_acts, parallel)
+    return _store(whole, None, doc_keys, table, state_key, packs, out)
+
+
+def _store(made_index: tuple[dict[str, bytes | None], list[str], int, int], last: _Index | None,
+           doc_keys: list[str], table: Table, state_key: str, packs: Packs, out: Writer | None,
+           ) -> dict[str, bytes]:
+    """Write (or return) the index and keep what it is in the cache: every file by the key of its
+    bytes, with the bytes of new ones, so the next build can patch it."""
+    files, stop, shards, total = made_index
+    kept = {rel: last.files[rel] for rel, data in files.items() if data is None} if last is not None else {}
+    made = {rel: key(data) for rel, data in files.items() if data is not None}
+    result = _emit({rel: d for rel, d in files.items() if d is not None}, kept, out, packs, made)
+    writer = packs.writer()
+    for rel, data in files.items():
+        if data is not None and packs.index.get(made[rel]) is None:
+            writer.put(made[rel], data)
+    stored = writer.close()
+    index = {**kept, **made}
+    packs.keep({k: where for k in index.values() if (where := stored.get(k) or packs.index.get(k))})
+    table.put(state_key, _Index(doc_keys, stop, shards, total, index))
+    table.save()
+    return result
+
+
+class _Missing(Exception):
+    """An unchanged file of a patched index is in neither the old site nor the cache."""
+
+
+def _emit(files: dict[str, bytes], kept: dict[str, str], out: Writer | None, packs: Packs | None,
+          made: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The files, returned or written to ``out``; ``kept`` (file → key of its bytes) are the
+    unchanged files of a patched index: kept where ``out`` holds them, else read from the cache
+    (and _Missing if damaged there, before anything is written)."""
+    result = dict(files)
+    for rel, k in kept.items():
+        if out is not None and out.reuse(rel, k):
+            continue
+        data = packs.get(k) if packs is not None else None
+        if data is None:
+            raise _Missing(rel)
+        result[rel] = data
+        if made is not None:
+            made[rel] = k
+    if out is None:
+        return dict(sorted(result.items()))
+    for rel in sorted(result):
+        out.write(rel, result[rel], made.get(rel) if made is not None else None)
+    return {}
+
+
+def _full_index(docs: list[tuple[Doc, str, str]], breaks: list[list[str | int]],
+                known: list[str | None] | None, n_acts: int, parallel: bool,
+                ) -> tuple[dict[str, bytes | None], list[str], int, int]:
+    """Every search file made from all documents: (files, stop terms, shard count, size estimate)."""
+    n = len(docs)
     # Tokenising is per document, so large sites do it on every core, a block of documents per
     # task; blocks are merged in order, so every id list stays ascending.
     # one block per task fork_map makes (fewer dicts to merge); a pool only from 4,000 documents
@@ -193,35 +311,95 @@ def build_index(site: Site, *, parallel: bool = True, cache: Cache | None = None
                 postings[term] = ids
             else:
                 have.extend(ids)
-    # Terms in most documents say nothing about which one is wanted and would be the largest
-    # downloads: they are listed as stop terms and skipped by the reader.
-    limit = max(2000, min(n // 4, 30_000))
+    limit = _stop_limit(n)
     stop = sorted(t for t, ids in postings.items() if len(ids) > limit)
     for t in stop:
         del postings[t]
-    total = sum(len(ids) for ids in postings.values()) * 3 + sum(len(t) * 3 + 6 for t in postings)
-    shards = 1
-    while shards < MAX_SHARDS and total / shards > SHARD_TARGET:
-        shards *= 2
+    total = sum(_term_bytes(t, len(ids)) for t, ids in postings.items())
+    shards = _shard_count(total)
     buckets: list[list[str]] = [[] for _ in range(shards)]
     for term in sorted(postings):
         buckets[shard_of(term, shards)].append(term)
-    out: dict[str, bytes] = {}
-
-    def dump(data: object) -> bytes:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    out: dict[str, bytes | None] = {}
 
     def shard(terms: list[str]) -> bytes:
-        return dump({t: _gaps(postings[t]) for t in terms})
+        return _dump({t: _gaps(postings[t]) for t in terms})
 
     for k, data in enumerate(fork_map(shard, buckets, parallel=parallel, min_items=64)):
         out[f"search/t/{k:x}.json"] = data
-    for k in range(0, n, DOCS_PER_SHARD):
-        chunk = docs[k : k + DOCS_PER_SHARD]
-        part = [[d.url, d.title, d.when, d.where, d.label, d.status] for d, _, _ in chunk]
-        out[f"search/d/{k // DOCS_PER_SHARD:x}.json"] = dump(part)
-    out["search/manifest.json"] = dump(
-        {"version": 2, "count": n, "shards": shards, "docsPerShard": DOCS_PER_SHARD, "stop": stop,
-         "activities": n_acts, "ends": breaks}
-    )
-    return out
+    out.update(_doc_shards(docs, range(-(-n // DOCS_PER_SHARD))))
+    out["search/manifest.json"] = _manifest(n, shards, stop, n_acts, breaks)
+    return out, stop, shards, total
+
+
+_PATCH_MOST = 64  # documents changed beyond which the whole index is made again
+
+
+def _patch(last: _Index, docs: list[tuple[Doc, str, str]], breaks: list[list[str | int]], doc_keys: list[str],
+           known: list[str | None], terms_of: Callable[[str], str | None],
+           stored: Callable[[str], bytes | None], n_acts: int,
+           ) -> tuple[dict[str, bytes | None], list[str], int, int] | None:
+    """The last index with a few documents' terms changed, when that is all that changed: the
+    same documents in the same order (so every other id stays), none of the changed terms a stop
+    term before or after, and the same number of shards. Only the term shards of the changed
+    terms, the document shards of the changed documents and the manifest are made (None for the
+    files that stay); the same bytes as _full_index would make. None when it cannot be done."""
+    n = len(docs)
+    if len(last.keys) != n:
+        return None
+    changed = [i for i in range(n) if doc_keys[i] != last.keys[i]]
+    if len(changed) > _PATCH_MOST:
+        return None
+    added: dict[str, list[int]] = {}
+    removed: dict[str, list[int]] = {}
+    for i in changed:
+        before, now = terms_of(last.keys[i]), known[i]
+        if before is None or now is None:  # a page's text changed, or its terms are gone
+            return None
+        old, new = set(before.split(_SEP)) - {""}, set(now.split(_SEP)) - {""}
+        for t in new - old:
+            added.setdefault(t, []).append(i)
+        for t in old - new:
+            removed.setdefault(t, []).append(i)
+    terms = set(added) | set(removed)
+    if terms & set(last.stop):
+        return None
+    limit = _stop_limit(n)
+    total = last.total
+    by_shard: dict[int, list[str]] = {}
+    for t in terms:
+        by_shard.setdefault(shard_of(t, last.shards), []).append(t)
+    files: dict[str, bytes | None] = dict.fromkeys(last.files)
+    for s, mine in by_shard.items():
+        rel = f"search/t/{s:x}.json"
+        data = stored(last.files.get(rel, ""))
+        if data is None:
+            return None
+        shard: dict[str, str] = json.loads(data)
+        for t in mine:
+            ids = set(_ungap(shard.get(t, "")))
+            before = len(ids)
+            ids = (ids | set(added.get(t, []))) - set(removed.get(t, []))
+            if len(ids) > limit:
+                return None
+            total += (_term_bytes(t, len(ids)) if ids else 0) - (_term_bytes(t, before) if before else 0)
+            if ids:
+                shard[t] = _gaps(array("I", sorted(ids)))
+            else:
+                shard.pop(t, None)
+        files[rel] = _dump(dict(sorted(shard.items())))
+    if _shard_count(total) != last.shards:
+        return None
+    files.update(_doc_shards(docs, sorted({i // DOCS_PER_SHARD for i in changed})))
+    files["search/manifest.json"] = _manifest(n, last.shards, last.stop, n_acts, breaks)
+    return files, last.stop, last.shards, total
+
+
+def _ungap(text: str) -> list[int]:
+    """The ids of _gaps' text."""
+    ids: list[int] = []
+    at = 0
+    for g in text.split(",") if text else []:
+        at += int(g, 36)
+        ids.append(at)
+    return ids
