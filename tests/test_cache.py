@@ -16,6 +16,7 @@ from generator.cache import Cache, key
 from generator.commands.cli import build_site
 from generator.outputs import feeds as feed_module
 from generator.outputs.build import SiteBuild
+from generator.outputs.pages import Renderer
 
 pytest_plugins = ["site_fixtures"]
 
@@ -243,8 +244,13 @@ def test_a_rebuild_writes_only_what_changed(repo: Path, tmp_path: Path, monkeypa
     real_calendar = feed_module._calendar
     monkeypatch.setattr(feed_module, "_calendar", lambda ctx, path, *rest: calendars.append(path)
                         or real_calendar(ctx, path, *rest))
+    listed: list[str] = []
+    real_listing = Renderer.campaign_page
+    monkeypatch.setattr(Renderer, "campaign_page",
+                        lambda self, c: listed.append(c.id) or real_listing(self, c))
     assert build_site(repo, site, quiet=True)
     monkeypatch.undo()
+    assert listed == [CAMPAIGNS[0]], "the unchanged campaign's page was made again"
     # the files the last build made from the same keys are not even made again: the pages and
     # feeds of the other campaign and of the other districts
     assert sorted(made) == sorted([victim.stem, cut.parent.name]), made

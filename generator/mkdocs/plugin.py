@@ -216,7 +216,8 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         if body is not None:
             return body
         if uri == "index.md":
-            return html_ + self.build.renderer.home_fragment()
+            home = self.build.renderer.home_fragment
+            return html_ + self.build.body("index.md", self.build.site.published(), home)
         return html_
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -268,6 +269,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
     def _write_rest(self, site_dir: Path) -> None:
         """Everything after MkDocs' part: the activity and district pages, sitemap, feeds, open
         data and search index, and the cache's bookkeeping."""
+        self.build.bodies_done()
         compress = self.precompress if getattr(self, "parallel", True) else []  # not in `kepu serve`
         # previous: set by `kepu build` over an earlier site (commands/cli.build_site), which then
         # moves only what was written into it

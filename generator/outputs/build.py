@@ -84,8 +84,12 @@ class SiteBuild:
         self._writer: PackWriter | None = None  # in a worker making pages: where new ones go
         self._bodies: dict[str, Callable[[], str]] = {}
         for c in site.published():
-            self._bodies[url.source(url.campaign_page(c))] = lambda c=c: self.renderer.campaign_page(c)
-            self._bodies[url.source(url.stats_page(c))] = lambda c=c: self.renderer.stats_page(c)
+            for page, make in ((url.campaign_page(c), self.renderer.campaign_page),
+                               (url.stats_page(c), self.renderer.stats_page)):
+                uri = url.source(page)
+                self._bodies[uri] = lambda c=c, uri=uri, make=make: self.body(uri, [c], lambda: make(c))
+        # the bodies of the campaign, stats and home pages, by what they show (see ``body``)
+        self._body_table = cache.table("bodies") if cache is not None else None
 
     def page_sources(self) -> dict[str, str]:
         """Generated MkDocs pages: source URI → title (plain text; the adapter escapes it).
@@ -103,6 +107,26 @@ class SiteBuild:
     def page_body(self, uri: str) -> str | None:
         make = self._bodies.get(uri)
         return make() if make else None
+
+    def body(self, name: str, campaigns: list[Campaign], make: Callable[[], str]) -> str:
+        """A page body that shows ``campaigns`` and their activities and nothing else of the
+        repository (a campaign page lists every activity: at national size its making is most of
+        MkDocs' part of a rebuild), from the cache when they are unchanged."""
+        parts = [c.source_key for c in campaigns] + [a.source_key for c in campaigns for a in c.activities]
+        table = self._body_table
+        if table is None or not all(parts):
+            return make()
+        k = key(self.site_key, "body", name, *parts)
+        made = table.get(k)
+        if not isinstance(made, str):
+            made = make()
+        table.put(k, made)
+        return made
+
+    def bodies_done(self) -> None:
+        """Store the bodies this build used (once MkDocs has rendered its pages)."""
+        if self._body_table is not None:
+            self._body_table.save()
 
     def nav(self, nav: list[Any] | None) -> list[Any]:
         """The configured nav with one entry per published campaign after the home page.
