@@ -21,20 +21,42 @@ SCALE = 4
 def decode_svg(svg: str) -> str | None:
     size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg, re.I).group(1))  # html.parser lowercases it
     grid = bytearray(b"\xff" * size * size)
-    # a small interpreter for the path commands a stroked QR path may use: M/m move (absolute/
-    # relative), H/h draw a horizontal stroke one module high (absolute/relative)
+    # a small interpreter for what a stroked QR path may use: M/m move (absolute/relative), H/h and
+    # V/v draw a one-module stroke (absolute/relative) on the centre line of its modules, a
+    # transform moving the path down, and a dash pattern (stroke-dasharray) along the whole path
     path = re.search(r'<path[^>]* d="([^"]*)"', svg).group(1)
+    shift = re.search(r'<path[^>]* transform="translate\(0 ([\d.]+)\)"', svg)
+    dash = re.search(r'<path[^>]* stroke-dasharray="([^"]*)"', svg)
+    pattern = [int(v) for v in dash.group(1).replace(",", " ").split()] if dash else []
+    if len(pattern) % 2:
+        pattern *= 2  # as SVG repeats an odd list
+    # the pattern as one flag per unit of path length: drawn or not
+    painted = [i % 2 == 0 for i, k in enumerate(pattern) for _ in range(k)]
     x = y = 0.0
-    for cmd, args in re.findall(r"([MmHh])([^MmHh]*)", path):
+    y_off = float(shift.group(1)) if shift else 0.0
+    walked = 0
+    for cmd, args in re.findall(r"([MmHhVv])([^MmHhVv]*)", path):
         nums = [float(v) for v in re.findall(r"-?[\d.]+", args)]
         if cmd in "Mm":
             dx, dy = nums[0], nums[1]
             x, y = (dx, dy) if cmd == "M" else (x + dx, y + dy)
             continue
+        if cmd in "Vv":
+            end = nums[0] if cmd == "V" else y + nums[0]
+            steps = int(abs(end - y))
+            on = [painted[(walked + i) % len(painted)] for i in range(steps)] if painted else [True] * steps
+            assert not any(on), "a vertical stroke is painted: it would cover half of two modules"
+            walked += steps
+            y = end
+            continue
         end = nums[0] if cmd == "H" else x + nums[0]
-        row = int(y)  # strokes run along the middle (.5) of their row
-        for col in range(int(min(x, end)), int(max(x, end))):
-            grid[row * size + col] = 0
+        row = int(y + y_off)  # strokes run along the middle (.5) of their row
+        step = 1 if end > x else -1
+        for i in range(int(abs(end - x))):
+            col = int(x) + i * step if step > 0 else int(x) - 1 - i
+            if not painted or painted[(walked + i) % len(painted)]:
+                grid[row * size + col] = 0
+        walked += int(abs(end - x))
         x = end
     # scale up so the reader sees modules of several pixels, as a phone camera would
     big = bytearray()
