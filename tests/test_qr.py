@@ -91,3 +91,26 @@ def test_every_activity_page_qr_scans_to_its_own_url(built_site: Path):
         assert svg is not None, f"{page}: no QR code"
         canonical = soup.select_one('link[rel="canonical"]')["href"]
         assert decode_svg(str(svg)) == canonical, f"{page}: QR does not lead to {canonical}"
+
+
+def test_every_district_notice_qr_scans_to_its_page(built_site: Path):
+    pages = sorted(p for p in built_site.glob("*/*/index.html")
+                   if p.parent.name not in ("activities", "stats") and (p.parent / "calendar.ics").is_file())
+    assert pages
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        svg = soup.select_one(".kepu-print-qr svg")
+        assert svg is not None, f"{page}: no QR code in the printed notice"
+        canonical = soup.select_one('link[rel="canonical"]')["href"]
+        assert decode_svg(str(svg)) == canonical, f"{page}: QR does not lead to {canonical}"
+
+
+def test_the_qr_path_paints_no_area_and_only_its_dashes():
+    # one stroke snaking through the rows: without fill="none" its zigzag would be filled black,
+    # and its length must be what the dash pattern covers (the pattern would repeat otherwise)
+    svg = str(qr_svg("https://kepu.example.cn/a/"))
+    path = re.search(r"<path([^>]*)/>", svg).group(1)
+    assert 'fill="none"' in path
+    n = int(re.search(r'viewBox="0 0 (\d+)', svg).group(1)) - 8
+    dashes = [int(v) for v in re.search(r'stroke-dasharray="([^"]*)"', path).group(1).split()]
+    assert sum(dashes) == n * n + n - 1  # every module, and one step down between two rows
