@@ -114,9 +114,10 @@ def squeeze(html: str) -> str:
 
 
 # For qr_svg: modules as letters (dark 0 → d, light 255 and the step between rows 1 → l), and run
-# lengths as text; a light run is at most two rows long (21 ≤ n ≤ 177 modules a row).
+# lengths as text; a light run is at most two rows and the turn between them (three modules) long,
+# and a row has 21 to 177 modules.
 _QR_LETTERS = bytes.maketrans(b"\x00\x01\xff", b"dll")
-_QR_LENGTHS = [str(k) for k in range(2 * 177 + 2)]
+_QR_LENGTHS = [str(k) for k in range(2 * 177 + 4)]
 
 
 QR_MASK = 1  # see qr_svg
@@ -137,17 +138,21 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
     # One stroke snakes through the rows (left to right, down one module, right to left, …) and
     # a dash pattern draws its dark runs: each run costs its length and a space ("3 "), where a
     # path of strokes and moves costs "h3" for a dark run and "m2 0" for a light one; a fifth
-    # fewer bytes per activity page, and Chromium paints the same pixels. The step down between
-    # two rows is one light unit (b"\x01"), so it is never painted; the code's top-left corner is
-    # always dark (finder pattern), so the pattern starts with a dash as SVG's does.
+    # fewer bytes per activity page, and Chromium paints the same picture (a few edge pixels differ
+    # by 1–6 of 255 in anti-aliasing). The stroke turns one module out in the quiet zone (b"\x01":
+    # light), never where a dash ends: librsvg (cairo) draws a corner's join when a dash ends at
+    # it, a speck beside the code that kept readers from finding it at some sizes. The code's
+    # top-left corner is always dark (finder pattern), so the pattern starts with a dash, as
+    # SVG's does.
     rows = [data[y * n:(y + 1) * n] for y in range(n)]
-    snake = b"\x01".join(row if y % 2 == 0 else row[::-1] for y, row in enumerate(rows))
+    snake = b"\x01\x01\x01".join(row if y % 2 == 0 else row[::-1] for y, row in enumerate(rows)) + b"\x01"
     # a space wherever dark meets light, then the length of each piece (three times faster than
     # matching the runs with a regular expression)
     runs = snake.translate(_QR_LETTERS).replace(b"dl", b"d l").replace(b"ld", b"l d").split()
     dashes = " ".join([_QR_LENGTHS[len(run)] for run in runs])
-    # (rows on the middle of their modules: a one-module stroke runs along its row's centre line)
-    path = f"M4 4.5{f'h{n}v1h-{n}v1' * (n // 2)}h{n}"
+    # the first row from the code's left edge, the others from one module out on either side; on
+    # the middle of their modules (a one-module stroke runs along its row's centre line)
+    path = f"M4 4.5h{n + 1}{f'v1h-{n + 2}v1h{n + 2}' * (n // 2)}"
     size = n + 8  # 4-module quiet zone, as the QR standard asks
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size * scale}" '
