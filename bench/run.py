@@ -214,6 +214,7 @@ class Weight(NamedTuple):
     site: int  # bytes of the site, without precompressed copies
     gz: int  # bytes of the .gz copies (0 without `precompress`)
     br: int  # bytes of the .br copies
+    district: int  # bytes of the median district page
 
 
 def weight(site: Path) -> Weight:
@@ -224,14 +225,60 @@ def weight(site: Path) -> Weight:
         if p.is_file():
             by_kind[p.suffix if p.suffix in by_kind else ""] += p.stat().st_size
     mid = pages[len(pages) // 2] if pages else 0
-    return Weight(len(pages), mid, pages[-1] if pages else 0, by_kind[""], by_kind[".gz"], by_kind[".br"])
+    districts = sorted(p.stat().st_size for p in site.glob("*/*/index.html")
+                       if kind_of(p.relative_to(site)) == "district pages")
+    return Weight(len(pages), mid, pages[-1] if pages else 0, by_kind[""], by_kind[".gz"], by_kind[".br"],
+                  districts[len(districts) // 2] if districts else 0)
+
+
+# Kinds of file by where the URL layout (SPEC.md) puts them: campaign/activities/<id>/index.html, …
+def kind_of(rel: Path) -> str:
+    parts, name = rel.parts, rel.name
+    if rel.suffix in (".gz", ".br"):
+        return "precompressed copies"
+    if parts[0] == "assets":
+        return "theme assets"
+    if parts[0] == "search":
+        return "search index"
+    if len(parts) == 4 and parts[1] == "activities" and name == "index.html":
+        return "activity pages"
+    if len(parts) == 3 and parts[1] == "activities" and rel.suffix == ".ics":
+        return "activity feeds (.ics)"
+    if len(parts) == 3 and parts[1] == "categories":
+        return "category feeds"
+    if name == "calendar.ics":
+        return "district feeds" if len(parts) == 3 else "campaign and site feeds"
+    if len(parts) == 3 and name == "index.html" and parts[1] != "stats":
+        return "district pages"
+    if name in ("activities.json", "activities.csv"):
+        return "open data (JSON, CSV)"
+    return "other"
+
+
+def kinds(site: Path) -> dict[str, tuple[int, int]]:
+    """Bytes and files by kind, largest first: where a site's weight is."""
+    out: dict[str, list[int]] = {}
+    for p in site.rglob("*"):
+        if p.is_file():
+            entry = out.setdefault(kind_of(p.relative_to(site)), [0, 0])
+            entry[0] += p.stat().st_size
+            entry[1] += 1
+    return {k: (v[0], v[1]) for k, v in sorted(out.items(), key=lambda kv: -kv[1][0])}
+
+
+def kinds_text(site: Path) -> str:
+    found = kinds(site)
+    total = sum(size for size, _ in found.values()) or 1
+    return "\n".join(f"   {k:<24} {size / 2**20:8.1f} MB {100 * size / total:5.1f} % {n:>8,} files"
+                     for k, (size, n) in found.items())
 
 
 def weight_text(w: Weight) -> str:
     pre = f", .gz {w.gz / 2**20:.1f} MB" if w.gz else ""
     pre += f", .br {w.br / 2**20:.1f} MB" if w.br else ""
     return (f"activity page median {w.median / 1024:.1f} KB, max {w.largest / 1024:.1f} KB "
-            f"({w.pages:,} pages); site {w.site / 2**20:.1f} MB{pre}")
+            f"({w.pages:,} pages); district page median {w.district / 1024:.1f} KB; "
+            f"site {w.site / 2**20:.1f} MB{pre}")
 
 
 class Row(NamedTuple):
@@ -274,6 +321,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.site:
         print(weight_text(weight(Path(args.site))))
+        print(kinds_text(Path(args.site)))
         return
     sizes = ["60:5"] if args.smoke else args.sizes
     if args.smoke:
@@ -289,6 +337,7 @@ def main() -> None:
         if args.weight:
             run([str(KEPU), "build", "-d", str(site)], repo)
             print("   " + weight_text(weight(site)), flush=True)
+            print(kinds_text(site), flush=True)
             continue
         hugo = hugo_site(repo, base)
         tools = {"kepu": ([str(KEPU), "build", "-d", str(site)], repo, site)}

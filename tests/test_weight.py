@@ -18,7 +18,9 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from generator.commands.cli import build_site
+from generator.mkdocs.plugin import unused_theme_file
 from generator.mkdocs.shell import PRECOMPRESS_SUFFIXES, precompress_kinds
+from generator.outputs.pages import squeeze
 
 pytest.register_assert_rewrite("site_fixtures")
 from site_fixtures import copy_repo, soup_of  # noqa: E402
@@ -28,10 +30,11 @@ pytest_plugins = ["site_fixtures"]
 # What the sample reaches (bench/run.py --site prints it): the median activity page, the largest
 # (a weekly activity whose JSON-LD lists 16 sessions), and the chrome around a page's own body.
 # Before the lean chrome they were 23.7 KB, 36.4 KB and ~13 KB; before the shorter QR path, links
-# and JSON-LD description 13.9 KB and 26.1 KB, now 13.1 KB and 25.6 KB.
-MEDIAN_PAGE = 13.5 * 1024
-LARGEST_PAGE = 26 * 1024
-CHROME = 4.6 * 1024
+# and JSON-LD description 13.9 KB and 26.1 KB; before the dashed QR stroke, squeezed bodies and
+# the shells' unused scripts 13.1 KB, 25.6 KB and 4.4 KB; now 12.1 KB, 24.6 KB and 4.2 KB.
+MEDIAN_PAGE = 12.5 * 1024
+LARGEST_PAGE = 25.5 * 1024
+CHROME = 4.4 * 1024
 CID = "2023-chengdu-kepuri"
 
 
@@ -70,6 +73,35 @@ def test_filled_pages_have_a_lean_chrome(built_site: Path, kind: str):
         assert soup.select_one("footer.md-footer .kepu-copyright"), page
         assert soup.select_one(".kepu-up a[href]"), page
         assert soup.select_one("script#__config") and soup.select_one("script[src$='kepu.js']"), page
+        # what these pages never use: MkDocs' generator tag, material's content-tabs script, the
+        # search page's script
+        assert not soup.select("meta[name=generator], script[src$='kepu-search.js']"), page
+        assert "__tabbed_" not in text, page
+
+
+def test_the_search_page_keeps_its_script(built_site: Path):
+    assert soup_of(built_site / "search" / "index.html").select_one("script[src$='kepu-search.js']")
+
+
+def test_no_theme_files_that_no_page_loads(built_site: Path):
+    # material's search is off (the site has its own): no lunr, search worker or source maps
+    assets = {str(p.relative_to(built_site)) for p in (built_site / "assets").rglob("*") if p.is_file()}
+    assert not [a for a in assets if "lunr" in a or "workers" in a or a.endswith(".map")], sorted(assets)
+    for page in (built_site / "index.html", activity_pages(built_site)[0]):
+        for ref in soup_of(page).select("script[src], link[rel=stylesheet], link[rel=icon]"):
+            target = (page.parent / (ref.get("src") or ref.get("href"))).resolve()
+            assert target.is_file(), f"{page}: {ref} is missing"
+    assert unused_theme_file("assets/javascripts/lunr/min/lunr.zh.min.js")
+    assert unused_theme_file("assets/stylesheets/main.57a0d79d.min.css.map")
+    assert not unused_theme_file("assets/javascripts/bundle.a5f9d56c.min.js")
+    assert not unused_theme_file("guide/example.map")
+
+
+def test_squeeze_leaves_preformatted_text_alone():
+    assert squeeze("<p>一\n   二</p>\n\n  <p>三</p>") == "<p>一\n二</p>\n<p>三</p>"
+    code = "<pre><code>a\n    b\n\n</code></pre>\n  <p>x</p>"
+    assert squeeze(code) == code
+    assert squeeze("　　首行缩进\n　　第二段") == "　　首行缩进\n　　第二段"  # U+3000 is text
 
 
 def test_other_pages_keep_the_nav(built_site: Path):

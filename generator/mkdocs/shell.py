@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError
 
 from ..cache import key
 from ..outputs.build import FilledPage, SiteBuild
+from ..outputs.pages import squeeze
 from ..outputs.site import KEPT, MADE, SHELL_DIR  # in the URL layout: ids may not take them
 from ..parallel import fork_map
 
@@ -32,7 +33,14 @@ SHELL_DESC = "@@KEPU-DESC@@"
 SHELL_BODY = "<!--@@KEPU-BODY<h1>-->"
 
 _SHELL_MD = f"/{SHELL_DIR}/index.md"
-_SQUEEZE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")  # ASCII only: U+3000 indents Chinese text
+# What the filled pages never use, left out of their shells (after squeezing): MkDocs' generator
+# tag, material's content-tabs script (it opens a tab named by the URL's #fragment; page bodies
+# have no tabs) and the search page's script (it acts only on the form of the search page).
+_UNUSED = re.compile(
+    r'<meta name="generator"[^>]*>\n'
+    r'|<script>var target=document\.getElementById\(location\.hash[^<]*"__tabbed_"[^<]*</script>\n'
+    r'|<script src="[^"]*assets/kepu-search\.js"></script>\n'
+)
 
 
 class Shells:
@@ -61,10 +69,9 @@ class Shells:
         """Keep the MkDocs-rendered shell page of a folder, squeezed: the theme's templates
         indent generously, and a third of every activity page was blank lines and indentation
         (a gigabyte at national size). Runs of whitespace with a line break become one line break,
-        which renders the same outside <pre> and <textarea>; a shell with either is kept as is."""
-        if "<pre" not in page and "<textarea" not in page:
-            page = _SQUEEZE.sub("\n", page)
-        self._pages[folder] = page
+        which renders the same outside <pre> and <textarea>; a shell with either is kept as is.
+        What these pages never use (_UNUSED) is left out."""
+        self._pages[folder] = _UNUSED.sub("", squeeze(page))
         self._parts.pop(folder, None)
 
     def has(self, folder: str) -> bool:
