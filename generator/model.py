@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NamedTuple, NewType
 
 from .problems import Pos
 
@@ -352,6 +352,45 @@ class Activity:
                 days.append(day)
             day += timedelta(1)
         return days
+
+
+class Lean(NamedTuple):
+    """What the rules spanning files (validate.check_ids, rules.py, outputs.site.check_paths)
+    need of one activity file, and nothing else: `kepu check FILE` takes this from the cache for
+    every other file of a national campaign (200,000) instead of its whole model. A build makes
+    it from the model, so both run the same rules on the same records. Plain values only (no
+    Pos, no date): a tuple of them loads from the cache many times faster than a dataclass."""
+
+    path: str  # the file as messages name it (validate.display)
+    line: int  # where its mapping starts (Activity.pos)
+    col: int
+    slug: str
+    title: str
+    day: int  # first day, as date.toordinal(): only compared
+    venue: str  # venue name, "" when online only
+    kepuri_id: str | None
+    status: str
+    organizer_system: str | None
+    id_at: tuple[int, int] | None  # (line, col) of `id:` in the file, if written
+    kepuri_at: tuple[int, int] | None  # of `kepuri_id:`
+
+    @property
+    def pos(self) -> Pos:
+        return Pos(self.path, self.line, self.col)
+
+    def at(self, where: tuple[int, int] | None) -> Pos:
+        """A field's position given by ``id_at``/``kepuri_at``, else the file's."""
+        return Pos(self.path, *where) if where else self.pos
+
+    @classmethod
+    def of(cls, a: Activity) -> Lean:
+        def at(name: str) -> tuple[int, int] | None:
+            p = a.field_pos.get(name)
+            return (p.line, p.col) if p is not None and p.path == a.pos.path else None
+
+        return cls(a.pos.path, a.pos.line, a.pos.col, a.slug, a.title, a.first_day.toordinal(),
+                   a.venue.name if a.venue else "", a.kepuri_id, a.status, a.organizer_system,
+                   at("id"), at("kepuri_id"))
 
 
 @dataclass
