@@ -8,6 +8,8 @@ Fields with ``derived=True`` are filled in by validation and never read from YAM
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, NamedTuple, NewType
@@ -358,16 +360,16 @@ class Lean(NamedTuple):
     """What the rules spanning files (validate.check_ids, rules.py, outputs.site.check_paths)
     need of one activity file, and nothing else: `kepu check FILE` takes this from the cache for
     every other file of a national campaign (200,000) instead of its whole model. A build makes
-    it from the model, so both run the same rules on the same records. Plain values only (no
+    it from the model, so both run the same rules on the same records. Few and plain values (no
     Pos, no date): a tuple of them loads from the cache many times faster than a dataclass."""
 
     path: str  # the file as messages name it (validate.display)
     line: int  # where its mapping starts (Activity.pos)
     col: int
     slug: str
-    title: str
-    day: int  # first day, as date.toordinal(): only compared
-    venue: str  # venue name, "" when online only
+    # what makes two activities likely the same registration: a digest of title, first day and
+    # venue name, which no message shows (one small value loads faster than three)
+    same: bytes
     kepuri_id: str | None
     status: str
     organizer_system: str | None
@@ -388,9 +390,12 @@ class Lean(NamedTuple):
             p = a.field_pos.get(name)
             return (p.line, p.col) if p is not None and p.path == a.pos.path else None
 
-        return cls(a.pos.path, a.pos.line, a.pos.col, a.slug, a.title, a.first_day.toordinal(),
-                   a.venue.name if a.venue else "", a.kepuri_id, a.status, a.organizer_system,
-                   at("id"), at("kepuri_id"))
+        same = hashlib.blake2b(repr((a.title, a.first_day, a.venue.name if a.venue else "")).encode(),
+                               digest_size=16).digest()
+        # interned: one copy of each word per stored shard, not one per activity
+        system = sys.intern(a.organizer_system) if a.organizer_system else a.organizer_system
+        return cls(a.pos.path, a.pos.line, a.pos.col, a.slug, same, a.kepuri_id, sys.intern(a.status),
+                   system, at("id"), at("kepuri_id"))
 
 
 @dataclass

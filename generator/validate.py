@@ -6,12 +6,16 @@ clerk fixes ten mistakes in one round; only a clean result goes on to the page a
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 import stat
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -172,12 +176,10 @@ def read_campaign(
             return a, lean, found.items
 
         if cache is not None and shown is not None:
-            leans = _read_lean(cache.table(f"lean-{d.name}"), campaign.source_key, adir, shown, read_one,
-                               parallel=parallel)
-            for lean, items in leans:
-                problems.items.extend(items)
-                if lean is not None:
-                    files.append(lean)
+            with _no_collection():
+                table = cache.table(f"lean-{d.name}")
+            files, found = _read_lean(table, campaign.source_key, adir, shown, read_one, parallel=parallel)
+            problems.items += found
             check_ids(problems, files)
             # the records stand in for the models: what `kepu check` does after this (rules.py,
             # outputs.site.check_paths) reads only what they hold. Left in file order: nothing
@@ -205,6 +207,20 @@ def read_campaign(
     return campaign
 
 
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No garbage collection while the many records a check keeps to its end are made: the
+    collector would go through them again and again for nothing (a quarter of a second at
+    200,000 files). Not around reading files, whose garbage it is there for."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _names_under(folder: str) -> list[str]:
     """The path under ``folder`` of everything there that is not a folder, in Path.parts order:
     each folder's entries sorted by name, a subfolder's files in its place. A link to a folder
@@ -215,7 +231,7 @@ def _names_under(folder: str) -> list[str]:
     def walk(top: str, prefix: str) -> None:
         try:
             with os.scandir(top) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=attrgetter("name"))
         except OSError:
             return
         for e in entries:
@@ -241,10 +257,10 @@ def _files_under(folder: Path) -> list[Path]:
 # what reading one activity file gives: its checked model, its record for the rules spanning
 # files, its problems (messages, also warnings, so a cached file still shows them)
 ReadResult = tuple[Activity | None, Lean | None, list[Problem]]
-# what the lean table keeps of a file: its path under the activities folder, stat, content key,
-# what it depends on, its Lean as a plain tuple (or None: no activity) and the problems it gives
-# that are reported whichever file is checked (ALWAYS_SHOWN)
-LeanEntry = tuple[str, tuple[int, ...], str, str, tuple | None, tuple[Problem, ...]]
+# what the lean table keeps of a file, under its path in the activities folder: its stat, content
+# key, what it depends on (as _read_cached's ``holds``), its Lean as a plain tuple (None: no
+# activity) and the problems it gives that are reported whichever file is checked (ALWAYS_SHOWN)
+LeanEntry = tuple[tuple[int, ...], str, str, tuple | None, tuple[Problem, ...]]
 
 
 def _stat_sig(path: str) -> tuple[int, ...] | None:
@@ -259,16 +275,15 @@ def _stat_sig(path: str) -> tuple[int, ...] | None:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def _lean_entry(name: str, sig: tuple[int, ...], content: str, holds: str, result: ReadResult) -> LeanEntry:
+def _lean_entry(sig: tuple[int, ...], content: str, holds: str, result: ReadResult) -> LeanEntry:
     lean = result[1]
-    return (name, sig, content, holds, tuple(lean) if lean is not None else None,
+    return (sig, content, holds, tuple(lean) if lean is not None else None,
             tuple(p for p in result[2] if p.pos.path.endswith(ALWAYS_SHOWN)))
 
 
-def _keep(table: Table, k: str, entry: LeanEntry) -> None:
-    """Put ``entry``, or the equal one the table has: an unchanged shard is not written again."""
-    old = table.get(k)
-    table.put(k, old if old is not None and old[:4] == entry[:4] else entry)
+def _same(old: LeanEntry | None, entry: LeanEntry) -> LeanEntry:
+    """``entry``, or the equal one the table has: an unchanged shard is not written again."""
+    return old if old is not None and old[:3] == entry[:3] else entry
 
 
 def _read_cached(
@@ -327,8 +342,8 @@ def _read_cached(
         if result[0] is not None and i in content:  # the key the outputs cache its pages under
             result[0].source_key = content_key(campaign_key, names[i], content[i])
         if lean is not None and i in stamps:
-            k, sig = stamps[i]
-            _keep(lean, k, _lean_entry(names[i], sig, content[i], holds, result))
+            entry = _lean_entry(stamps[i][1], content[i], holds, result)
+            lean.put(names[i], _same(lean.get(names[i]), entry))
     table.save()  # before read_campaign attaches the campaign: entries hold activities without it
     if lean is not None:
         lean.save()
@@ -338,58 +353,91 @@ def _read_cached(
 def _read_lean(
     table: Table, campaign_key: str, files_root: Path, shown: set[str],
     read_one: Callable[[Path], ReadResult], *, parallel: bool,
-) -> list[tuple[Lean | None, list[Problem]]]:
-    """For every activity file: its Lean record and the problems that may be reported. Files in
-    ``shown`` are read and checked (all their problems); every other one is taken from the lean
-    table when its content is what the table recorded (known as in _read_cached), and read
-    otherwise. The table is written only when other files had to be read (a cache from before,
-    or files edited since), so that the next check need not read them again."""
+) -> tuple[list[Lean], list[Problem]]:
+    """The Lean record of every activity file, in file order, and the problems that may be
+    reported. Files in ``shown`` are read and checked (all their problems); every other one is
+    taken from the lean table when its content is what the table recorded (known as in
+    _read_cached), and read otherwise. The table is written only when other files had to be read
+    (a cache from before, or files edited since), so that the next check need not read them again.
+    At 200,000 files every step here counts: names, not Paths; one lstat per file; the table's
+    entries gone through shard by shard, as they were stored."""
     root = str(files_root)
     names = _names_under(root)
+    index = dict(zip(names, range(len(names)), strict=True))
     holds = content_key(campaign_key, display(files_root))
     # the named files as names under the activities folder (display() of each of 200,000 files
     # would take longer than the rest of the check)
     here = os.getcwd()
     named = {n for s in shown
              if display(files_root / (n := os.path.relpath(os.path.join(here, s), root))) == s}
-    by_name = {e[0]: (k, e) for k, e in table.old.items()}
     make = tuple.__new__
-    results: list[tuple[Lean | None, list[Problem]] | None] = [None] * len(names)
-    todo: list[int] = []
-    made: dict[int, tuple[str, tuple[int, ...], str]] = {}  # index → (key, stat, content key) to store
-    for i, name in enumerate(names):
-        path = f"{root}/{name}"
+    leans: list[Lean | None] = [None] * len(names)
+    problems: list[Problem] = []
+    keep: dict[str, LeanEntry] = {}  # file → its entry, still standing for it
+    stamps: dict[int, tuple[tuple[int, ...], str]] = {}  # index → (stat, content key) of a file to read
+
+    def stamp(i: int) -> tuple[tuple[int, ...], str] | None:
+        """File ``i``'s stat and content key; None for what is never stored (as in _read_cached:
+        anything but a regular file, or one that cannot be read)."""
+        path = f"{root}/{names[i]}"
         sig = _stat_sig(path)
         if sig is None:
-            todo.append(i)
-            continue
-        k, entry = by_name.get(name) or (content_key(name), None)
-        if (name not in named and entry is not None and entry[1] == sig and entry[3] == holds
-                and table.stat_trusted(k, sig[1])):
-            table.put(k, entry)
-            results[i] = (entry[4] and make(Lean, entry[4]), list(entry[5]))
-            continue
+            return None
         try:
             with open(path, "rb") as fh:
-                content = content_key(fh.read())
+                return sig, content_key(fh.read())
         except OSError:
-            todo.append(i)
-            continue
-        if name not in named and entry is not None and entry[2] == content and entry[3] == holds:
-            table.put(k, entry if entry[1] == sig else (name, sig, *entry[2:]))
-            results[i] = (entry[4] and make(Lean, entry[4]), list(entry[5]))
-            continue
-        made[i] = (k, sig, content)
-        todo.append(i)
+            return None
+
+    def by_bytes(i: int, entry: LeanEntry) -> LeanEntry | None:
+        """``entry`` (with the file's stat now) if the file's bytes are what it recorded; else
+        None: the file is read."""
+        now = stamp(i)
+        if now is None:
+            return None
+        if entry[1] == now[1] and entry[2] == holds:
+            return entry if entry[0] == now[0] else (now[0], *entry[1:])  # type: ignore[return-value]
+        stamps[i] = now
+        return None
+
+    lstat, regular, where, prefix = os.lstat, stat.S_ISREG, index.get, f"{root}/"
+    with _no_collection():
+        for trusted_before, entries in table.shards():
+            for name, entry in entries.items():
+                i = where(name)
+                if i is None or name in named:
+                    continue  # a file since removed, or one read anyway
+                try:
+                    st = lstat(prefix + name)
+                except OSError:
+                    continue  # read below, the careful way
+                # the common case inline: unchanged by its stat, which is old enough to trust
+                # (Table.stat_trusted); else by its bytes
+                if not (entry[0] == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                        and st.st_mtime_ns < trusted_before and entry[2] == holds and regular(st.st_mode)):
+                    entry = by_bytes(i, entry)
+                    if entry is None:
+                        continue
+                keep[name] = entry
+                if entry[3] is not None:
+                    leans[i] = make(Lean, entry[3])
+                if entry[4]:
+                    problems += entry[4]
+    todo = [i for i, name in enumerate(names) if name not in keep]  # named, new, edited, unreadable
+    stamps.update({i: now for i in todo if i not in stamps and (now := stamp(i)) is not None})
     fresh = fork_map(read_one, [files_root / names[i] for i in todo], parallel=parallel, min_items=1000)
     for i, result in zip(todo, fresh, strict=True):
-        results[i] = (result[1], result[2])
-        if i in made:
-            k, sig, content = made[i]
-            _keep(table, k, _lean_entry(names[i], sig, content, holds, result))
+        leans[i] = result[1]
+        problems += result[2]
     if any(names[i] not in named for i in todo):
+        for name, entry in keep.items():
+            table.put(name, entry)
+        for i, result in zip(todo, fresh, strict=True):
+            if i in stamps:
+                entry = _lean_entry(*stamps[i], holds, result)
+                table.put(names[i], _same(table.get(names[i]), entry))
         table.save()
-    return results  # type: ignore[return-value]
+    return [a for a in leans if a is not None], problems
 
 
 def check_campaign(c: Campaign, problems: Problems) -> None:
@@ -620,11 +668,11 @@ def check_activity(a: Activity, c: Campaign, brands: dict, problems: Problems) -
 def check_ids(problems: Problems, files: list[Lean]) -> None:
     """Two files mapping to one activity URL is an error, never an overwrite; likely duplicate
     registrations are a warning. ``files``: every activity file of a campaign, in file order
-    (the first of several is the one a warning names). Built from C-speed parts (Counter, dict
-    of zip): `kepu check FILE` runs this over a national campaign's 200,000 files."""
-    twice = {slug for slug, n in Counter(a.slug for a in files).items() if n > 1}
+    (the first of several is the one a warning names). Built from C-speed parts (Counter, map,
+    dict of zip): `kepu check FILE` runs this over a national campaign's 200,000 files."""
+    twice = {slug for slug, n in Counter(map(attrgetter("slug"), files)).items() if n > 1}
     same: dict[str, list[Lean]] = defaultdict(list)
-    for a in files:
+    for a in files if twice else ():
         if a.slug in twice:
             same[a.slug].append(a)
     for slug, group in same.items():
@@ -633,10 +681,10 @@ def check_ids(problems: Problems, files: list[Lean]) -> None:
             problems.error(
                 a.at(a.id_at), f"活动编号 {slug} 重复（{names}）：网址会冲突，请改文件名或 id", "id"
             )
-    for a, seen in _repeats(files, [(a.title, a.day, a.venue) for a in files]):
+    for a, seen in _repeats(files, list(map(attrgetter("same"), files))):
         problems.warn(a.pos, f"可能与 {seen.path} 重复（标题、日期、场地都相同）", "title")
-    registered = [a for a in files if a.kepuri_id]
-    for a, seen in _repeats(registered, [a.kepuri_id for a in registered]):
+    registered = list(compress(files, map(attrgetter("kepuri_id"), files)))
+    for a, seen in _repeats(registered, list(map(attrgetter("kepuri_id"), registered))):
         problems.warn(a.at(a.kepuri_at), f"全国平台编号与 {seen.path} 相同：是否重复登记？", "kepuri_id")
 
 
