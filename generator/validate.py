@@ -191,9 +191,9 @@ def read_campaign(
         if cache is None:
             results = fork_map(read_one, paths, parallel=parallel, min_items=1000)
         else:
-            lean = cache.record(f"lean-{d.name}")  # started before any stat it records (stat_trusted)
+            record = cache.record(f"lean-{d.name}")  # started before any stat it records (stat_trusted)
             results = _read_cached(cache.table(f"read-{d.name}"), campaign.source_key, adir, paths, read_one,
-                                   parallel=parallel, lean=lean)
+                                   parallel=parallel, lean=record)
         for a, lean, items in results:
             problems.items.extend(items)
             if a is not None:
