@@ -208,9 +208,10 @@ def test_a_deleted_campaign_leaves_no_tables(repo: Path, tmp_path: Path):
     gone = CAMPAIGNS[1]
     cache = next(p for p in (repo / ".cache" / "kepu").iterdir() if p.is_dir())
     assert list(cache.glob(f"read-{gone}.*.pickle")), "the first build kept no table for the campaign"
+    assert (cache / f"lean-{gone}.pickle").is_file(), "the first build kept no lean record (kepu check FILE)"
     shutil.rmtree(repo / "campaigns" / gone)
     rebuild_both(repo, tmp_path, "campaign-deleted")
-    assert not [p.name for p in cache.glob(f"*-{gone}.*.pickle")], "the deleted campaign's tables were kept"
+    assert not [p.name for p in cache.glob(f"*-{gone}*.pickle")], "the deleted campaign's tables were kept"
 
 
 # -- kepu check FILE: the other files from the cache's lean table -----------------------------
