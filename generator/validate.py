@@ -134,7 +134,7 @@ def read_campaign(
     brands_key: str = "", shown: set[str] | None = None,
 ) -> Campaign | None:
     """``shown``: with a cache, the activity files outside it are taken from the cache's lean
-    table (model.Lean), read only where that has no record of their content; the campaign's
+    record (model.Lean), read only where that has none of their content; the campaign's
     ``activities`` are then such records, enough for the rules spanning files and no more."""
     cfile = d / "campaign.yml"
     shown_cfile = display(cfile)

@@ -214,7 +214,7 @@ def test_a_deleted_campaign_leaves_no_tables(repo: Path, tmp_path: Path):
     assert not [p.name for p in cache.glob(f"*-{gone}*.pickle")], "the deleted campaign's tables were kept"
 
 
-# -- kepu check FILE: the other files from the cache's lean table -----------------------------
+# -- kepu check FILE: the other files from the cache's lean record -----------------------------
 
 LEAN_CAMPAIGN = CAMPAIGNS[0]
 
@@ -234,10 +234,10 @@ def checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_kepu_check_of_one_file_with_the_cache_says_what_it_says_without(
     checked: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ):
-    """`kepu check FILE` takes every other activity file from the lean table (model.Lean) and
+    """`kepu check FILE` takes every other activity file from the lean record (model.Lean) and
     reads only FILE, yet reports the problems between FILE and the others exactly as a check
     without cache: after the cache was filled, after another file was edited (its record is
-    then stale) and without a lean table at all."""
+    then stale) and without a lean record at all."""
     from generator import validate
     from generator.commands import cli
 
@@ -273,9 +273,9 @@ def test_kepu_check_of_one_file_with_the_cache_says_what_it_says_without(
     assert any(f"{named}:" in ln and f"可能与 {other} 重复" in ln for ln in lines), lines
     assert any(f"{named}:" in ln and f"全国平台编号与 {other} 相同" in ln for ln in lines), lines
     assert all(ln.startswith(f"{named}:") for ln in lines), lines
-    run_kepu(capsys, "check")  # fills the cache, the lean table included
+    run_kepu(capsys, "check")  # fills the cache, the lean record included
     assert check() == without
-    assert read == [str(named)], "other files were read instead of taken from the lean table"
+    assert read == [str(named)], "other files were read instead of taken from the lean record"
 
     # another file edited: its record is stale, so it is read again, and the duplicate is gone
     text = other.read_text(encoding="utf-8")
@@ -286,9 +286,9 @@ def test_kepu_check_of_one_file_with_the_cache_says_what_it_says_without(
     assert check() == without
     assert sorted(read) == sorted([str(named), str(other)])
     assert check() == without
-    assert read == [str(named)], "the record read again was not kept in the lean table"
+    assert read == [str(named)], "the record read again was not kept in the lean record"
 
-    # no lean table (a cache made by a build before it existed): every file is read
+    # no lean record (a cache made by a build before it existed): every file is read
     tables = list((checked / ".cache" / "kepu").glob(f"*/lean-{LEAN_CAMPAIGN}*.pickle"))
     assert tables
     for table in tables:
