@@ -7,9 +7,12 @@ another version: a new version starts empty and removes the old folders. It is s
 and a damaged file in it is noticed, ignored and rewritten; a build with it is byte-identical to
 a build without it (tests/test_cache.py).
 
-Two kinds of store:
+Three kinds of store:
 - tables: small per-item values (the checked model of an activity file, a VEVENT), pickled in
   shards so that a one-file edit rewrites one shard, not the whole table;
+- records: one value written whole, for what is read all at once and must load fast (the lean
+  records `kepu check FILE` takes for every other file: columns of plain values, not an entry
+  per file);
 - packs: large values (page bodies), compressed and appended to one pack file per batch of pages
   by the process that made them, found through a table of key → (pack, offset, length). On this
   kind of disk every file created costs about a millisecond, so a file per page would double a
@@ -43,6 +46,9 @@ SHARDS = 16  # a table's shards: a one-file edit rewrites 1/16 of it
 _PACK_MAGIC = b"kepu2"
 _TABLE_MAGIC = "kepu-table-1"
 _VERSION_DIR = re.compile(r"[0-9a-f]{20}")
+# a file's stat stands for its content only if it was modified this long before the build that
+# recorded it started (see Table.stat_trusted)
+TRUST_MARGIN_NS = 2_000_000_000
 
 
 def key(*parts: str | bytes) -> str:
@@ -165,6 +171,10 @@ class Cache:
         for path in self.dir.glob("*.pickle"):
             if path.name.rsplit(".", 2)[0] not in self._tables:
                 path.unlink(missing_ok=True)
+
+    def record(self, name: str) -> Record:
+        self._tables.add(name)
+        return Record(self, name)
 
     # -- packs ------------------------------------------------------------------------------
 
@@ -293,12 +303,20 @@ class Table:
     def __init__(self, cache: Cache, name: str):
         self.cache = cache
         self.name = name
-        self.old: dict[str, Any] = {}
         self.new: dict[str, Any] = {}
         self.started = time.time_ns()  # see ``stat_trusted``
         self.saved_at: dict[int, int] = {}  # shard → when the build that wrote it started
-        for k in range(SHARDS):
-            self.old.update(self._load(k))
+        self._shards = [self._load(k) for k in range(SHARDS)]
+        self._old: dict[str, Any] | None = None
+
+    @property
+    def old(self) -> dict[str, Any]:
+        """Every entry read, in one dict (made when first needed: save compares shard by shard)."""
+        if self._old is None:
+            self._old = {}
+            for data in self._shards:
+                self._old.update(data)
+        return self._old
 
     def _path(self, shard: int) -> Path:
         return self.cache.dir / f"{self.name}.{shard:02d}.pickle"
@@ -333,18 +351,15 @@ class Table:
         """Whether a file's unchanged stat (size, mtime, inode) may stand for its unchanged content:
         only if it was last modified well before the build that recorded it started, as git does
         for racily clean files (an edit within the clock's granularity keeps the same mtime)."""
-        return mtime_ns < self.saved_at.get(self.shard_of(k), 0) - 2_000_000_000
+        return mtime_ns < self.saved_at.get(self.shard_of(k), 0) - TRUST_MARGIN_NS
 
     def save(self) -> None:
         """Write the shards whose content differs from what was read."""
-        old: dict[int, dict[str, Any]] = {}
         new: dict[int, dict[str, Any]] = {}
-        for k, v in self.old.items():
-            old.setdefault(self.shard_of(k), {})[k] = v
         for k, v in self.new.items():
             new.setdefault(self.shard_of(k), {})[k] = v
         for shard in range(SHARDS):
-            before, after = old.get(shard, {}), new.get(shard, {})
+            before, after = self._shards[shard], new.get(shard, {})  # as read from its file, and now
             if before.keys() == after.keys() and all(before[k] is after[k] for k in after):
                 continue
             path = self._path(shard)
@@ -359,3 +374,38 @@ class Table:
             except OSError as err:
                 self.cache.unwritable(err)
                 return
+
+
+class Record:
+    """One value kept whole in one pickled file. ``started``: when this process began looking at
+    what the value describes; saved beside it, so that ``load`` tells below which mtime a file's
+    stat recorded in the value may be trusted (as Table.stat_trusted)."""
+
+    def __init__(self, cache: Cache, name: str):
+        self.cache = cache
+        self.path = cache.dir / f"{name}.pickle"
+        self.started = time.time_ns()
+
+    def load(self) -> tuple[int, Any] | None:
+        """(trusted before, value), or None when there is none or it is damaged."""
+        try:
+            with open(self.path, "rb") as fh:
+                magic, saved_at, value = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 (any damage, whatever the unpickler raises)
+            self.cache.damaged(self.path.name)
+            return None
+        if magic != _TABLE_MAGIC or not isinstance(saved_at, int):
+            self.cache.damaged(self.path.name)
+            return None
+        return saved_at - TRUST_MARGIN_NS, value
+
+    def save(self, value: Any) -> None:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.cache.dir, prefix=f".{self.path.name}.")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((_TABLE_MAGIC, self.started, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError as err:
+            self.cache.unwritable(err)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from conftest import run_kepu
 from site_fixtures import copy_repo, set_top_level
 
 from generator.cache import Cache, key
@@ -211,9 +213,10 @@ def test_a_deleted_campaign_leaves_no_tables(repo: Path, tmp_path: Path):
     gone = CAMPAIGNS[1]
     cache = next(p for p in (repo / ".cache" / "kepu").iterdir() if p.is_dir())
     assert list(cache.glob(f"read-{gone}.*.pickle")), "the first build kept no table for the campaign"
+    assert (cache / f"lean-{gone}.pickle").is_file(), "the first build kept no lean record (kepu check FILE)"
     shutil.rmtree(repo / "campaigns" / gone)
     rebuild_both(repo, tmp_path, "campaign-deleted")
-    assert not [p.name for p in cache.glob(f"*-{gone}.*.pickle")], "the deleted campaign's tables were kept"
+    assert not [p.name for p in cache.glob(f"*-{gone}*.pickle")], "the deleted campaign's tables were kept"
 
 
 def stamps(site: Path) -> dict[str, tuple[int, int]]:
@@ -344,3 +347,88 @@ def test_an_edit_patches_the_search_index(repo: Path, tmp_path: Path, monkeypatc
     victim.unlink()  # one document fewer: every later id changes, the index is made whole
     rebuild_both(repo, tmp_path, "fewer")
     assert len(whole) == 2
+
+
+# -- kepu check FILE: the other files from the cache's lean record -----------------------------
+
+LEAN_CAMPAIGN = CAMPAIGNS[0]
+
+
+@pytest.fixture
+def checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose files are an hour old (so their stat may stand for their content),
+    checked once in full, which fills the cache; the tests run from its root."""
+    r = copy_repo(tmp_path / "repo", [LEAN_CAMPAIGN])
+    hour_ago = time.time() - 3600
+    for p in r.rglob("*"):
+        os.utime(p, (hour_ago, hour_ago), follow_symlinks=False)
+    monkeypatch.chdir(r)
+    return r
+
+
+def test_kepu_check_of_one_file_with_the_cache_says_what_it_says_without(
+    checked: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+):
+    """`kepu check FILE` takes every other activity file from the lean record (model.Lean) and
+    reads only FILE, yet reports the problems between FILE and the others exactly as a check
+    without cache: after the cache was filled, after another file was edited (its record is
+    then stale) and without a lean record at all."""
+    from generator import validate
+    from generator.commands import cli
+
+    adir = Path("campaigns") / LEAN_CAMPAIGN / "activities" / "chenghua"
+    other = adir / "kepu-lehuo-hudong-jishi.yml"
+    named = adir / "zz-fuben.yml"  # after ``other`` in file order: the warnings are on it
+    # the same activity again, under the other's id: duplicate id, activity and platform number
+    named.write_text(other.read_text(encoding="utf-8") + f"id: {other.stem}\n", encoding="utf-8")
+    read: list[str] = []
+    real_read = validate.read_activity
+
+    def counted(path: Path, *args: object) -> object:
+        read.append(validate.display(path))
+        return real_read(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "read_activity", counted)
+
+    def check(*, cache: bool = True) -> tuple[int, str]:
+        read.clear()
+        with monkeypatch.context() as m:
+            if not cache:
+                m.setattr(cli, "content_cache", lambda root: None)
+            res = run_kepu(capsys, "check", "--samples", str(named))
+        return res.rc, res.out
+
+    def problems(out: str) -> list[str]:
+        return [ln for ln in out.splitlines() if ": 错误: " in ln or ": 警告: " in ln]
+
+    without = check(cache=False)
+    lines = problems(without[1])
+    twice = f"活动编号 {other.stem} 重复（{other}、{named}）"
+    assert any(ln.startswith(f"{named}:") and twice in ln for ln in lines), lines
+    assert any(f"{named}:" in ln and f"可能与 {other} 重复" in ln for ln in lines), lines
+    assert any(f"{named}:" in ln and f"全国平台编号与 {other} 相同" in ln for ln in lines), lines
+    assert all(ln.startswith(f"{named}:") for ln in lines), lines
+    run_kepu(capsys, "check")  # fills the cache, the lean record included
+    assert check() == without
+    assert read == [str(named)], "other files were read instead of taken from the lean record"
+
+    # another file edited: its record is stale, so it is read again, and the duplicate is gone
+    text = other.read_text(encoding="utf-8")
+    other.write_text(text.replace("title: ", "title: 改过的", 1), encoding="utf-8")
+    without = check(cache=False)
+    assert not any("可能与" in ln for ln in problems(without[1])), without[1]
+    assert any(f"活动编号 {other.stem} 重复" in ln for ln in problems(without[1])), without[1]
+    assert check() == without
+    assert sorted(read) == sorted([str(named), str(other)])
+    assert check() == without
+    assert read == [str(named)], "the record read again was not kept in the lean record"
+
+    # no lean record (a cache made by a build before it existed): every file is read
+    tables = list((checked / ".cache" / "kepu").glob(f"*/lean-{LEAN_CAMPAIGN}*.pickle"))
+    assert tables
+    for table in tables:
+        table.unlink()
+    assert check() == without
+    assert len(read) > 10
+    assert check() == without
+    assert read == [str(named)]

@@ -130,3 +130,27 @@ def test_two_outputs_on_one_path_are_refused(monkeypatch: pytest.MonkeyPatch) ->
     found = Problems()
     layout.check_paths(site.campaigns, root, found)
     assert found.errors and "同一个网址" in found.errors[0].format()
+
+
+def test_an_output_in_the_activities_folder_is_checked_against_the_activities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """check_paths lists the activities' outputs only when another output lies in their folder
+    (every activity output does: asserted here), and then refuses a collision with one."""
+    from generator.outputs import site as layout
+    from generator.problems import Problems
+    from generator.validate import read_site
+
+    root = PKG.parent
+    site, _ = read_site(root, parallel=False)
+    for c in site.campaigns:
+        for a in c.activities:
+            for path in (layout.activity_page(a), layout.activity_feed(a)):
+                assert path.startswith(f"{layout.activities_folder(c)}/"), path
+    c = site.campaigns[0]
+    taken = layout.activity_page(c.activities[0])
+    monkeypatch.setattr(layout, "category_feed", lambda c, cat: taken)
+    found = Problems()
+    layout.check_paths(site.campaigns, root, found)
+    said = [p.message for p in found.errors]
+    assert any(f"会写到同一个网址 {taken}" in m and "活动 " in m for m in said), said

@@ -3,8 +3,9 @@
 cli.py registers them through ``add_commands(add)``. Everything staff read is Chinese and names
 the file, the sheet row and the column; problems with the input are messages and exit codes,
 never tracebacks. The logic lives in importer.py and export.py (with tables, match, timeparse,
-yamlwrite and slugs) and scaffold.py (new). openpyxl and pypinyin are imported inside the functions
-that use them, so `kepu check`, which loads this module through cli.py, does not load them.
+yamlwrite and slugs) and scaffold.py (new). openpyxl and pypinyin, and importer, export and
+outputs.data, are imported inside the functions that use them, so `kepu check`, which loads this
+module through cli.py, does not load them.
 """
 
 from __future__ import annotations
@@ -19,25 +20,26 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import branding
 from ..convert import SLUG_RE, slug_hint, suggest
 from ..model import Activity, Campaign
 from ..outputs.cells import append_row, csv_row
-from ..outputs.data import Stats, campaign_stats
 from ..outputs.text import when_text
 from ..problems import Problems, shown
 from ..repo import find_root
 from ..rules import report_deadline
 from ..validate import display, owner_handles, read_site
-from .export import export_xlsx
-from .importer import Planned, load_campaign, run_import
 from .match import ALIASES, SPECIAL, SYSTEM_RULES, match_name
 from .scaffold import activity_text, campaign_text
 from .slugs import Namer, unique_slug
 from .tables import SheetError
+
+if TYPE_CHECKING:
+    from ..outputs.data import Stats
+    from .importer import Planned
 
 Add = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
 
@@ -53,6 +55,8 @@ def _fail(message: str, where: str = "") -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     if not args.campaign:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
+    from .importer import run_import
+
     try:
         res = run_import(
             find_root(), Path(args.file), args.file, args.campaign, maps=args.map, sheet=args.sheet,
@@ -124,6 +128,8 @@ def _load(cid: str | None) -> tuple[Campaign, int] | int:
     """The campaign for export/stats, and how many of its activity files were left out."""
     if not cid:
         return _fail("请用 --campaign 指定专题编号，如 --campaign 2022-changzhou-kepuri")
+    from .importer import load_campaign
+
     try:
         c, problems = load_campaign(find_root(), cid)
     except SheetError as err:
@@ -143,6 +149,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output or f"{c.id}-活动.xlsx")
     if out.suffix.lower() != ".xlsx":
         return _fail("只能导出为 .xlsx 文件", str(out))
+    from .export import export_xlsx
+
     try:
         n = export_xlsx(c, out)
     except OSError as err:
@@ -168,6 +176,8 @@ def sessions(a: Activity) -> int:
 
 
 def figures(c: Campaign) -> tuple[list[Figure], list[Activity], date]:
+    from ..outputs.data import campaign_stats
+
     s = campaign_stats(c)
     live = [a for a in c.activities if a.status != "cancelled"]
     rows: list[Figure] = [
@@ -371,6 +381,8 @@ def cmd_new_activity(args: argparse.Namespace) -> int:
         return _fail("请用 --campaign 和 --district 指定专题和辖区，"
                      "如 --campaign 2022-changzhou-kepuri --district wujin")
     root = find_root()
+    from .importer import load_campaign
+
     try:
         c, _ = load_campaign(root, args.campaign)
     except SheetError as err:
