@@ -82,27 +82,25 @@ def test_qr_decoder_is_not_fooled_by_a_blank_code():
     assert decode_svg(re.sub(r'd="[^"]*"', 'd=""', svg)) is None
 
 
-def test_every_activity_page_qr_scans_to_its_own_url(built_site: Path):
-    pages = sorted(built_site.glob("*/activities/*/index.html"))
+def assert_qr_leads_to_canonical(pages: list[Path], selector: str) -> None:
+    """The QR code under ``selector`` on each page decodes to the page's canonical URL."""
     assert pages
     for page in pages:
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        svg = soup.select_one(".kepu-qr svg")
-        assert svg is not None, f"{page}: no QR code"
+        svg = soup.select_one(f"{selector} svg")
+        assert svg is not None, f"{page}: no QR code ({selector})"
         canonical = soup.select_one('link[rel="canonical"]')["href"]
         assert decode_svg(str(svg)) == canonical, f"{page}: QR does not lead to {canonical}"
+
+
+def test_every_activity_page_qr_scans_to_its_own_url(built_site: Path):
+    assert_qr_leads_to_canonical(sorted(built_site.glob("*/activities/*/index.html")), ".kepu-qr")
 
 
 def test_every_district_notice_qr_scans_to_its_page(built_site: Path):
     pages = sorted(p for p in built_site.glob("*/*/index.html")
                    if p.parent.name not in ("activities", "stats") and (p.parent / "calendar.ics").is_file())
-    assert pages
-    for page in pages:
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        svg = soup.select_one(".kepu-print-qr svg")
-        assert svg is not None, f"{page}: no QR code in the printed notice"
-        canonical = soup.select_one('link[rel="canonical"]')["href"]
-        assert decode_svg(str(svg)) == canonical, f"{page}: QR does not lead to {canonical}"
+    assert_qr_leads_to_canonical(pages, ".kepu-print-qr")
 
 
 def test_the_qr_path_paints_no_area_and_only_its_dashes():
