@@ -248,8 +248,7 @@ class Packs:
         sparse = {p for p in live if live[p] * 2 < size[p]}
         for k, where in used.items():
             if where[0] not in sparse:
-                old = self.index.get(k)
-                self.index.put(k, old if old == where else where)
+                self.index.put(k, where)
         self.index.save()
         for m in self._maps.values():
             if m is not None:
@@ -322,19 +321,10 @@ class Table:
         return self.cache.dir / f"{self.name}.{shard:02d}.pickle"
 
     def _load(self, shard: int) -> dict[str, Any]:
-        path = self._path(shard)
-        try:
-            with open(path, "rb") as fh:
-                magic, saved_at, data = pickle.load(fh)
-        except FileNotFoundError:
+        found = _read(self.cache, self._path(shard), dict)
+        if found is None:
             return {}
-        except Exception:  # noqa: BLE001 (any damage, whatever the unpickler raises)
-            self.cache.damaged(path.name)
-            return {}
-        if magic != _TABLE_MAGIC or not isinstance(data, dict):
-            self.cache.damaged(path.name)
-            return {}
-        self.saved_at[shard] = saved_at
+        self.saved_at[shard], data = found
         return data
 
     @staticmethod
@@ -345,7 +335,11 @@ class Table:
         return self.old.get(k)
 
     def put(self, k: str, value: Any) -> None:
-        self.new[k] = value
+        """Record ``k`` for this build. A value equal to the one read is kept as that very object:
+        ``save`` tells an unchanged shard by identity, so a value made again (in a worker, say)
+        does not make its shard be written again."""
+        old = self.old.get(k)
+        self.new[k] = old if old is not None and (old is value or old == value) else value
 
     def stat_trusted(self, k: str, mtime_ns: int) -> bool:
         """Whether a file's unchanged stat (size, mtime, inode) may stand for its unchanged content:
@@ -363,14 +357,12 @@ class Table:
             if before.keys() == after.keys() and all(before[k] is after[k] for k in after):
                 continue
             path = self._path(shard)
+            if after:
+                if not _write(self.cache, path, self.started, after):
+                    return
+                continue
             try:
-                if not after:
-                    path.unlink(missing_ok=True)
-                    continue
-                fd, tmp = tempfile.mkstemp(dir=self.cache.dir, prefix=f".{path.name}.")
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((_TABLE_MAGIC, self.started, after), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
+                path.unlink(missing_ok=True)
             except OSError as err:
                 self.cache.unwritable(err)
                 return
@@ -388,24 +380,38 @@ class Record:
 
     def load(self) -> tuple[int, Any] | None:
         """(trusted before, value), or None when there is none or it is damaged."""
-        try:
-            with open(self.path, "rb") as fh:
-                magic, saved_at, value = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except Exception:  # noqa: BLE001 (any damage, whatever the unpickler raises)
-            self.cache.damaged(self.path.name)
-            return None
-        if magic != _TABLE_MAGIC or not isinstance(saved_at, int):
-            self.cache.damaged(self.path.name)
-            return None
-        return saved_at - TRUST_MARGIN_NS, value
+        found = _read(self.cache, self.path, object)
+        return None if found is None else (found[0] - TRUST_MARGIN_NS, found[1])
 
     def save(self, value: Any) -> None:
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.cache.dir, prefix=f".{self.path.name}.")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump((_TABLE_MAGIC, self.started, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError as err:
-            self.cache.unwritable(err)
+        _write(self.cache, self.path, self.started, value)
+
+
+def _read(cache: Cache, path: Path, kind: type) -> tuple[int, Any] | None:
+    """(when the build that wrote it started, value) of a table shard or record, or None when
+    there is none or it is damaged (noticed)."""
+    try:
+        with open(path, "rb") as fh:
+            magic, saved_at, value = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 (any damage, whatever the unpickler raises)
+        cache.damaged(path.name)
+        return None
+    if magic != _TABLE_MAGIC or not isinstance(saved_at, int) or not isinstance(value, kind):
+        cache.damaged(path.name)
+        return None
+    return saved_at, value
+
+
+def _write(cache: Cache, path: Path, started: int, value: Any) -> bool:
+    """Replace ``path`` with ``value`` in one step (a killed build leaves the old file whole)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=cache.dir, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((_TABLE_MAGIC, started, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as err:
+        cache.unwritable(err)
+        return False
+    return True

@@ -284,14 +284,14 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         data and search index, and the cache's bookkeeping."""
         self.build.bodies_done()
         compress = self.precompress if getattr(self, "parallel", True) else []  # not in `kepu serve`
-        # previous: set by `kepu build` over an earlier site (commands/cli.build_site), which then
-        # moves only what was written into it
+        # set by `kepu build` (commands/cli.build_site), which moves in only what was written
         rebuild: Rebuild | None = getattr(self, "rebuild", None)
         previous = rebuild.target if rebuild is not None and rebuild.over_previous else None
         # which key made each file of the site, kept in the cache per site folder
         made = (self.build.cache.table(f"site-{key(str(rebuild.target))[:16]}")
                 if self.build.cache is not None and rebuild is not None else None)
-        known = {rel: (k, size) for rel, k, size in made.old.values()} if made and previous else {}
+        known = ({rel: (k, size) for rel, k, size in made.old.values()}
+                 if made is not None and previous is not None else {})
         out = SiteWriter(site_dir, previous, tuple(f".{k}" for k in compress), known)
         with self.build.timed("pages"):
             self.shells.write_all(self.build, out)
@@ -309,9 +309,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         now = out.made_now()
         if made is not None and rebuild is not None:
             for rel, entry in now.items():
-                k, value = key(rel), (rel, *entry)
-                old = made.get(k)
-                made.put(k, old if old == value else value)  # the same object: its shard stays
+                made.put(key(rel), (rel, *entry))
             # saved once the new site is in place, never before: if the build fails from here,
             # the list still describes the site that stays
             rebuild.in_place = made.save

@@ -140,8 +140,7 @@ class SiteWriter:
     def write(self, rel: str, data: bytes, key: str | None = None) -> None:
         if key is not None:
             self._note(MADE, rel, key, str(len(data)))
-        if self.previous is not None and self._unchanged(rel, data):
-            self._note(KEPT, rel, *(rel + c for c in self._copies(rel)))
+        if self.previous is not None and self._unchanged(rel, data) and self._keep(rel):
             return
         out = self.stage / rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -157,11 +156,8 @@ class SiteWriter:
             st = os.lstat(self.previous / rel)
         except OSError:
             return False
-        copies = self._copies(rel)
-        if (not stat.S_ISREG(st.st_mode) or st.st_size != entry[1]
-                or not all(os.path.isfile(self.previous / (rel + c)) for c in copies)):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != entry[1] or not self._keep(rel):
             return False
-        self._note(KEPT, rel, *(rel + c for c in copies))
         self._note(MADE, rel, key, str(entry[1]))
         return True
 
@@ -189,13 +185,16 @@ class SiteWriter:
                 return False
             # in pieces: a national campaign's feed is hundreds of megabytes, not to be read twice
             view = memoryview(data)
-            for at in range(0, len(data), _PIECE):
-                if f.read(_PIECE) != view[at:at + _PIECE]:
-                    return False
-        return all(os.path.isfile(self.previous / (rel + c)) for c in self._copies(rel))
+            return all(f.read(_PIECE) == view[at:at + _PIECE] for at in range(0, len(data), _PIECE))
 
-    def _copies(self, rel: str) -> tuple[str, ...]:
-        return self.copies if os.path.splitext(rel)[1] in PRECOMPRESS_SUFFIXES else ()
+    def _keep(self, rel: str) -> bool:
+        """List the previous site's ``rel`` as kept, with its precompressed copies, if it has them."""
+        assert self.previous is not None
+        copies = [rel + c for c in self.copies] if os.path.splitext(rel)[1] in PRECOMPRESS_SUFFIXES else []
+        if not all(os.path.isfile(self.previous / c) for c in copies):
+            return False
+        self._note(KEPT, rel, *copies)
+        return True
 
     def _note(self, kind: str, *fields: str) -> None:
         """Add to this process's list ``kind`` (opened on first use in each forked worker)."""

@@ -512,8 +512,7 @@ def iter_feeds(
         if table is not None:
             for k, made in zip(keys, vevents, strict=True):
                 if k is not None:
-                    old = table.get(k)
-                    table.put(k, old if old == made.data else made.data)  # the same object: shard clean
+                    table.put(k, made.data)
             table.save()
         built = dict(zip(map(id, c.activities), vevents, strict=True))
         everything.extend(built.values())
