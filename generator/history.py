@@ -99,20 +99,30 @@ class History:
     versions: dict[str, list[Version]] = field(default_factory=dict)
 
     _dirs: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    _keys: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    _revisions: dict[tuple[str, Shown | None], tuple[int, datetime]] = field(
+        default_factory=dict, repr=False, compare=False)
     _bumps: dict[tuple[str, Shown], list[datetime]] = field(default_factory=dict, repr=False, compare=False)
 
     def key(self, path: str | os.PathLike[str]) -> str:
         """``path`` as absolute, or relative to the cwd (as ``Activity.pos.path`` is) → our key."""
-        folder, name = os.path.split(os.fspath(path))
+        path = os.fspath(path)
+        # One getcwd per call, not a path normalisation: this runs several times per activity
+        # (200,000 in a national build), and a warm build has little else to do.
+        cwd = "" if os.path.isabs(path) else os.getcwd()
+        found = self._keys.get((path, cwd))
+        if found is not None:
+            return found
+        folder, name = os.path.split(path)
         # Resolved once per folder: normalising each of 200,000 paths cost ~2.5 s more.
-        where = (folder, "" if os.path.isabs(folder) else os.getcwd())
-        prefix = self._dirs.get(where)
+        prefix = self._dirs.get((folder, cwd))
         if prefix is None:
             full, root = os.path.abspath(folder), os.path.abspath(self.root)
             inside = full == root or full.startswith(root + os.sep)
             rel = full[len(root) + 1:] if inside else os.path.relpath(full, root)
-            prefix = self._dirs[where] = rel.replace(os.sep, "/") + "/" if rel else ""
-        return prefix + name
+            prefix = self._dirs[(folder, cwd)] = rel.replace(os.sep, "/") + "/" if rel else ""
+        found = self._keys[(path, cwd)] = prefix + name
+        return found
 
     def get(self, path: str | os.PathLike[str]) -> FileHistory | None:
         return self.files.get(self.key(path))
@@ -127,6 +137,13 @@ class History:
         what the event shows from campaign.yml or brands.yml counts as one more revision.
         """
         key = self.key(path)
+        memo = (key, shown)  # asked for by the feeds and the sitemap, per activity
+        found = self._revisions.get(memo)
+        if found is None:
+            found = self._revisions[memo] = self._revision(key, shown)
+        return found
+
+    def _revision(self, key: str, shown: Shown | None) -> tuple[int, datetime]:
         known = self.files.get(key)
         if known is not None and key not in self.dirty:
             seq, last = known.commits - 1, known.last

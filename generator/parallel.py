@@ -54,7 +54,12 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, parallel: bool, min_it
     frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, _adopt, ((fn, items),)) as pool:
+        # A fresh worker for each share (maxtasksperchild=1): whatever of the shared model a
+        # worker touches (reference counts) is copied into it, so a worker living through half of
+        # the items ended up with a private copy of half the model. At 30,000 activities the
+        # build's peak fell from 638 to 452 MB; a fork costs milliseconds.
+        with multiprocessing.get_context("fork").Pool(workers, _adopt, ((fn, items),),
+                                                      maxtasksperchild=1) as pool:
             parts = pool.map(_run, [(i, min(i + size, len(items))) for i in range(0, len(items), size)])
     finally:
         if not frozen:

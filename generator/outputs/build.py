@@ -235,7 +235,11 @@ class SiteBuild:
         """Make every activity and district page and hand it with its key to ``write``, on every
         core when the build allows it, in batches: each batch stores the pages it made in one
         pack. A page ``reuse`` says is already written is not made at all."""
-        jobs = self.filled_pages()
+        jobs = every = self.filled_pages()
+        if reuse is not None:
+            # asked here, not in the workers: after a one-file edit nearly every page is kept, and
+            # forking to ask costs more than asking
+            jobs = [job for job in jobs if not reuse(job)]
         batches = max(1, (os.cpu_count() or 1) * 4)
         size = -(-len(jobs) // batches) or 1
         chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
@@ -244,8 +248,7 @@ class SiteBuild:
             self._writer = self.pages.writer() if self.pages is not None else None
             try:
                 for job in chunk:
-                    if reuse is None or not reuse(job):
-                        write(job.make(), job.key)
+                    write(job.make(), job.key)
             finally:
                 made = self._writer.close() if self._writer is not None else {}
                 self._writer = None
@@ -256,7 +259,7 @@ class SiteBuild:
         for entries in fork_map(run, chunks, parallel=parallel, min_items=1):
             made.update(entries)
         if self.pages is not None:
-            keys = {job.key for job in jobs}
+            keys = {job.key for job in every}
             used = {k: made.get(k) or self.pages.index.get(k) for k in keys if k is not None}
             self.pages.keep({k: v for k, v in used.items() if v is not None})
 

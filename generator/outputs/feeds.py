@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -507,8 +508,21 @@ def iter_feeds(
                     out.write(*own(a, made), mine)
             return made
 
-        # worth both cores for large campaigns (and the one-event feeds are written there too)
-        vevents = fork_map(event, range(len(c.activities)), parallel=options.parallel, min_items=2000)
+        # worth both cores for large campaigns (and the one-event feeds are written there too);
+        # the events already made, whose one-event feed is kept as it is, are taken here: after a
+        # one-file edit that is nearly all of them, and forking to fetch them costs more
+        slots: list[_Built | None] = [None] * len(c.activities)
+        todo: list[int] = []
+        for i, (a, k) in enumerate(zip(c.activities, keys, strict=True)):
+            data = table.get(k) if table is not None and k is not None else None
+            if data is not None and out is not None and out.reuse(layout.activity_feed(a), key(k, "own")):
+                slots[i] = _event(a, ctx, data)
+            else:
+                todo.append(i)
+        for i, made in zip(todo, fork_map(event, todo, parallel=options.parallel, min_items=2000),
+                           strict=True):
+            slots[i] = made
+        vevents = cast(list[_Built], slots)  # every slot is filled
         if table is not None:
             for k, made in zip(keys, vevents, strict=True):
                 if k is not None:
