@@ -49,8 +49,10 @@ def tree_pss_kb(pid: int) -> int:
             with open(f"/proc/{p}/smaps_rollup") as fh:
                 m = re.search(r"^Pss:\s+(\d+)", fh.read(), re.M)
                 total += int(m.group(1)) if m else 0
-            with open(f"/proc/{p}/task/{p}/children") as fh:
-                todo.extend(int(c) for c in fh.read().split())
+            # every thread's children: the pool forks replacement workers from a thread of its own
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total

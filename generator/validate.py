@@ -330,7 +330,11 @@ def _read_cached(
             continue
         stamps[i] = (k, sig)
         entry = table.get(k)
-        if entry is not None and entry[0] == sig and entry[2] == holds and table.stat_trusted(k, sig[1]):
+        if entry is None:  # nothing to compare with: hashed where it is read (on every core)
+            made[i] = (k, sig)
+            todo.append(i)
+            continue
+        if entry[0] == sig and entry[2] == holds and table.stat_trusted(k, sig[1]):
             table.put(k, entry)
             results[i], content[i] = entry[3], entry[1]
             continue
@@ -346,10 +350,28 @@ def _read_cached(
             continue
         made[i] = (k, sig)
         todo.append(i)
-    fresh = fork_map(read_one, [files[i] for i in todo], parallel=parallel, min_items=1000)
-    for i, result in zip(todo, fresh, strict=True):
+    unhashed = frozenset(i for i in todo if i in made and i not in content)
+
+    def read_hashed(i: int) -> tuple[ReadResult, str | None]:
+        """``read_one``, and the content key of a file not hashed yet. Hashed first: the key
+        must not stand for content newer than what was read (the bytes are in the page cache
+        for the second read)."""
+        hashed = None
+        if i in unhashed:
+            try:
+                hashed = content_key(files[i].read_bytes())
+            except OSError:  # read_one reports it
+                hashed = None
+        return read_one(files[i]), hashed
+
+    fresh = fork_map(read_hashed, todo, parallel=parallel, min_items=1000)
+    for i, (result, hashed) in zip(todo, fresh, strict=True):
         results[i] = result
-        if i in made:
+        if hashed is not None:
+            content[i] = hashed
+        elif i in unhashed:
+            del stamps[i]  # gone or unreadable: no lean row (as for a file the loop above cannot read)
+        if i in made and i in content:
             k, sig = made[i]
             table.put(k, (sig, content[i], holds, result))
     for i, result in enumerate(results):
