@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
@@ -196,6 +197,12 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         config.nav = _escape_nav(self.build.nav(config.nav))
         self._mkdocs_started = time.perf_counter()
         return config
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        """The theme's templates compiled once, kept in the content cache (TemplateCache)."""
+        if self.build.templates is not None:
+            env.bytecode_cache = self.build.templates
+        return env
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if not any(name.rsplit("/", 1)[-1] == "search" for name in config.plugins):
