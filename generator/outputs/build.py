@@ -311,8 +311,13 @@ class SiteBuild:
     def filled_pages(self) -> list[PageJob]:
         """Every activity and district page, each made when called (pages are independent, so
         the caller may make them on every core and the output is the same bytes either way)."""
+        # In the order the files were read, which is the order their models lie in memory: a
+        # worker then touches (so copies, reference counts being writes) the memory pages that
+        # hold its share of the model, not pages all over it. Sorted by date instead, a worker
+        # of a national build ended up with a copy of most of the model.
+        acts = sorted(self.all_activities, key=lambda a: a.pos.path)
         pages = [PageJob(url.activities_folder(a.campaign), a.slug, self.activity_key(a),
-                         lambda a=a: self.activity_page(a)) for a in self.all_activities]
+                         lambda a=a: self.activity_page(a)) for a in acts]
         districts: list[PageJob] = []
         for c in self.site.published():
             self.renderer.grouped(c)  # grouped once, before any worker forks
