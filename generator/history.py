@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -46,9 +46,10 @@ class FileHistory:
     last: datetime  # … and of the last
 
 
-@dataclass(frozen=True)
-class Shown:
-    """Which parts of its campaign's files an activity's event shows (the keys it looks up)."""
+class Shown(NamedTuple):
+    """Which parts of its campaign's files an activity's event shows (the keys it looks up).
+    A tuple, not a frozen dataclass: one is made and hashed per activity and build, and a
+    tuple's are done in C."""
 
     category: str
     district: str
