@@ -55,21 +55,32 @@ class Shown(NamedTuple):
     district: str
     audiences: tuple[str, ...]
 
+    def parts(self) -> tuple[tuple[str, Any], ...]:
+        """What the event shows, part by part: (kind, what of that kind), see ``shown_part``."""
+        return (("label", None), ("category", self.category), ("district", self.district),
+                ("audiences", self.audiences))
+
     def text(self, campaign: dict[str, Any], brands: dict[str, Any]) -> tuple[Any, ...]:
         """What the event shows from one version of campaign.yml and brands.yml (raw YAML)."""
+        return tuple(shown_part(kind, value, campaign, brands) for kind, value in self.parts())
+
+
+def shown_part(kind: str, value: Any, campaign: dict[str, Any], brands: dict[str, Any]) -> Any:
+    """One part of what an event shows from one version of campaign.yml and brands.yml."""
+    if kind == "label":  # the brand label, and the time zone
         brand = campaign.get("brand")
         info = brands.get(brand) if isinstance(brand, str) else None
         template = info.get("label") if isinstance(info, dict) else None
-        audiences = campaign.get("audiences") or DEFAULT_AUDIENCES
-        names = audiences if isinstance(audiences, dict) else {}
+        return (brand, template, campaign.get("year"), campaign.get("edition"),
+                campaign.get("timezone", "Asia/Shanghai"))
+    if kind == "category":
+        return _category_name(campaign.get("categories"), value)
+    if kind == "district":
         districts = campaign.get("districts")
-        return (
-            brand, template, campaign.get("year"), campaign.get("edition"),  # the brand label
-            campaign.get("timezone", "Asia/Shanghai"),
-            _category_name(campaign.get("categories"), self.category),
-            districts.get(self.district) if isinstance(districts, dict) else None,
-            tuple(names.get(x, x) for x in self.audiences),
-        )
+        return districts.get(value) if isinstance(districts, dict) else None
+    audiences = campaign.get("audiences") or DEFAULT_AUDIENCES
+    names = audiences if isinstance(audiences, dict) else {}
+    return tuple(names.get(x, x) for x in value)
 
 
 def _category_name(categories: Any, slug: str) -> Any:
@@ -104,6 +115,8 @@ class History:
     _revisions: dict[tuple[str, Shown | None], tuple[int, datetime]] = field(
         default_factory=dict, repr=False, compare=False)
     _bumps: dict[tuple[str, Shown], list[datetime]] = field(default_factory=dict, repr=False, compare=False)
+    _parts: dict[tuple[str, tuple[str, Any]], list[int]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def key(self, path: str | os.PathLike[str]) -> str:
         """``path`` as absolute, or relative to the cwd (as ``Activity.pos.path`` is) → our key."""
@@ -159,17 +172,32 @@ class History:
 
     def bumps(self, folder: str, shown: Shown) -> list[datetime]:
         """Times, sorted, of the versions of ``folder``'s campaign where what ``shown`` shows
-        differs from the version before. Kept per (campaign, Shown): few distinct ones exist."""
+        differs from the version before. Kept per (campaign, Shown), and made from the versions
+        where each part changed, kept per part: a national campaign has tens of thousands of
+        distinct Shown, but only a few hundred districts, categories and audience lists."""
         memo = (folder, shown)
         found = self._bumps.get(memo)
         if found is None:
+            changed: set[int] = set()
+            for part in shown.parts():
+                changed.update(self._changed(folder, part))
+            versions = self.versions.get(folder, [])
+            found = self._bumps[memo] = [versions[i][0] for i in sorted(changed)]
+        return found
+
+    def _changed(self, folder: str, part: tuple[str, Any]) -> list[int]:
+        """Indexes of the versions of ``folder``'s campaign where ``part`` differs from the
+        version before."""
+        memo = (folder, part)
+        found = self._parts.get(memo)
+        if found is None:
             found, before = [], None
-            for when, campaign, brands in self.versions.get(folder, []):
-                now = shown.text(campaign, brands)
-                if before is not None and now != before:
-                    found.append(when)
+            for i, (_, campaign, brands) in enumerate(self.versions.get(folder, [])):
+                now = shown_part(*part, campaign, brands)
+                if i and now != before:
+                    found.append(i)
                 before = now
-            self._bumps[memo] = found
+            self._parts[memo] = found
         return found
 
 
