@@ -15,6 +15,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -382,6 +383,17 @@ def json_ld(a: Activity, page_url: str, image: str | None = None) -> dict[str, A
     return data
 
 
+class _Environment(jinja2.Environment):
+    """Templates see the globals as one dict rather than Jinja's ChainMap over the environment's:
+    every render copies a template's globals into its context and lists their names, and every
+    {% from … import %} compares those names with the imported template's; over a ChainMap that
+    was a twelfth of an activity page. Jinja's documentation asks that globals not be changed once
+    a template is loaded, and the Renderer sets all of them first, so a copy sees the same."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 class Renderer:
     """Renders every page body. One instance per build; cheap per page."""
 
@@ -394,12 +406,15 @@ class Renderer:
         if (root / "site_theme" / "kepu").is_dir():
             loaders.append(jinja2.FileSystemLoader(root / "site_theme" / "kepu"))
         loaders.append(jinja2.FileSystemLoader(TEMPLATES))
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            # a Renderer lives for one build, in which templates do not change: without this,
+            # every page's {% from "_macros.html" import … %} stats the file again
+            auto_reload=False,
         )
         self.env.globals.update(
             when_text=when_text, date_text=date_text, day_hours=day_hours, one_day=one_day,
