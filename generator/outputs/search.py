@@ -170,7 +170,9 @@ def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | 
 
 def _terms(doc: tuple[Doc, str, str]) -> set[str]:
     _, title, body = doc
-    return tokens(title, unigrams=True) | tokens(body)
+    terms = tokens(body)
+    terms |= tokens(title, unigrams=True)  # the title's few terms into the body's many, not the reverse
+    return terms
 
 
 _SEP = "\x1f"  # cached terms are one string per document: a set of strings each would take
