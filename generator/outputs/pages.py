@@ -536,11 +536,10 @@ class Renderer:
     def activity_page(self, a: Activity) -> str:
         c = a.campaign
         url = self.base_url + url_of.activity_page(a)
-        qr = qr_svg(url)
         style, block = self.brand_parts(c, "../../../")
         return squeeze(self.template("activity.html").render(
             **self.common(c, 3), brand_style=style, brand_block=block,
-            a=a, page_url=url, qr=Markup(qr), map_link=amap_link(a),
+            a=a, page_url=url, qr=qr_svg(url), map_link=amap_link(a),
             google_link=google_calendar_link(a, url), feed=url_of.activity_feed(a),
             deadline_at=registration_closes(a),
             json_ld=inert_json(json_ld(a, url, brand_image(c, self.logo_files, self.base_url))),
