@@ -134,9 +134,9 @@ _QR_LETTERS = bytes.maketrans(b"\x00\x01\xff", b"dll")
 
 class _DashPairs(dict[bytes, str]):
     """A dark run and the light run after it (b"ddlll") → their lengths as a dash pattern ("2 3"),
-    filled on first use. A code repeats the same few short pairs (a hundred or two in all), so
-    looking a pair up replaces counting and formatting two runs in a Python loop, which was half
-    of qr_svg's time."""
+    filled on first use. Codes repeat the same few short pairs (a hundred or two in all; at most
+    177 × 357), so looking a pair up replaces counting and formatting two runs in a Python loop,
+    which was half of the time qr_svg spends in Python."""
 
     def __missing__(self, pair: bytes) -> str:
         dark = pair.count(b"d")
@@ -402,7 +402,7 @@ class _Environment(jinja2.Environment):
     """Templates see the globals as one dict rather than Jinja's ChainMap over the environment's:
     every render copies a template's globals into its context and lists their names, and every
     {% from … import %} compares those names with the imported template's; over a ChainMap that
-    was a twelfth of an activity page. Jinja's documentation asks that globals not be changed once
+    was 6% of an activity page. Jinja's documentation asks that globals not be changed once
     a template is loaded, and the Renderer sets all of them first, so a copy sees the same."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
