@@ -5,6 +5,7 @@ QR reader, so a wrong offset, run length or quiet zone fails here."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -121,3 +122,21 @@ def test_the_qr_path_paints_no_area_and_only_its_dashes():
             x += int(v)
             turns.append(x)
     assert set(turns[:-1]) == {3, n + 5}, turns
+
+
+def test_the_dash_pattern_is_the_module_runs_along_the_snake():
+    """qr_svg finds the runs by looking pairs of them up (for speed): they must be exactly the
+    runs of dark and light modules along the path, for codes of every size."""
+    for length in range(0, 400, 7):
+        url = f"https://kepu.example.cn/{'汉x' * length}/"
+        code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=1)
+        grid = memoryview(code.to_image(scale=1, add_quiet_zones=False)).tolist()
+        n = len(grid)
+        snake: list[bool] = []  # dark or not, along the path (turns are one light module out and back)
+        for y in range(n):
+            row = [v == 0 for v in grid[y]]
+            snake += (row if y % 2 == 0 else row[::-1]) + [False] * 3
+        snake = snake[:-2]
+        runs = [len(list(g)) for _, g in itertools.groupby(snake)]
+        svg = str(qr_svg(url))
+        assert re.search(r'stroke-dasharray="([^"]*)"', svg).group(1) == " ".join(map(str, runs)), length

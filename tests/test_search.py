@@ -7,12 +7,14 @@ so the "< 1 MB before the first result" goal is checked on real output."""
 from __future__ import annotations
 
 import json
+import random
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from generator.outputs.search import build_index, shard_of, tokens
+from generator.outputs.search import build_index, nfkc, shard_of, tokens
 from generator.validate import read_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,22 @@ def test_tokens_are_bigrams_words_and_title_characters():
     assert tokens("VR 航天 5G") == {"vr", "航天", "5g"}
     assert tokens("ＶＲ２０２３") == {"vr2023"}  # full-width folded as NFKC does in the browser
     assert "茶" in tokens("白茶", unigrams=True) and "茶" not in tokens("白茶")
+
+
+def test_nfkc_is_unicode_nfkc():
+    """search.nfkc normalises character by character first (for speed): it must give exactly what
+    unicodedata does, also where neighbours compose or reorder."""
+    cases = [
+        "", "科学", "科学，普及（第１期）：ＶＲ！", "ｶﾞｷﾞｸﾞ ﾊﾟﾝ", "か\u3099", "e\u0301\u0316", "ﬁ ㈱ ① ㍻ Ⅷ ²",
+        "\uf900\uf901豈", "⼀⼆\u2e9f", "Å\u0301 Ω K", "\u1100\u1161\u11a8 한", "ｱ\uff9e\u0301",
+        "𝐀𝟏 \U0002f800", "\u0344\u0308a\u0301\u0344", "　全角空格　",
+        "\ud800 x", "Ｅ\u0301", "ḱ\u0323ﬃ\u0301",
+    ]
+    rng = random.Random(16)
+    alphabet = "".join({c for case in cases for c in case}) + "abc科学，\u0301\u0323\u3099\uff9e"
+    cases += ["".join(rng.choices(alphabet, k=rng.randrange(1, 12))) for _ in range(3000)]
+    for text in cases:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
 
 
 def test_shard_hash_is_fnv1a():

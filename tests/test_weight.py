@@ -10,6 +10,7 @@ from __future__ import annotations
 import filecmp
 import gzip
 import importlib.util
+import random
 import re
 import statistics
 from pathlib import Path
@@ -102,6 +103,18 @@ def test_squeeze_leaves_preformatted_text_alone():
     code = "<pre><code>a\n    b\n\n</code></pre>\n  <p>x</p>"
     assert squeeze(code) == code
     assert squeeze("　　首行缩进\n　　第二段") == "　　首行缩进\n　　第二段"  # U+3000 is text
+
+
+def test_squeeze_is_the_whitespace_rule():
+    """squeeze strips lines (for speed); what it must do is replace every run of ASCII whitespace
+    holding a line break with one line break, as this regular expression does."""
+    rule = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
+    rng = random.Random(16)
+    pieces = [" ", "\t", "\r", "\n", "　", "a", "<p>", "二"]
+    cases = ["", "\n", " ", "\n\n", " \n ", "a\n", "\na", " a \n", "\r\n\t", "a\r\rb\n \r", "\u3000\n\u3000"]
+    cases += ["".join(rng.choices(pieces, k=rng.randrange(1, 30))) for _ in range(3000)]
+    for text in cases:
+        assert squeeze(text) == rule.sub("\n", text), repr(text)
 
 
 def test_other_pages_keep_the_nav(built_site: Path):

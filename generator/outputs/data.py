@@ -14,7 +14,7 @@ from ..cache import Cache, key
 from ..model import Activity, Campaign
 from ..rules import report_deadline
 from . import site as url
-from .cells import csv_row
+from .cells import csv_cell, csv_row
 from .feeds import recurrence_rule
 from .geo import wgs84
 from .text import MODE_WORD, SYSTEM_WORD, sessions, when_text
@@ -91,6 +91,10 @@ CSV_COLUMNS = [
 ]
 
 
+# the columns that differ between one activity's rows → their place in a row
+_SESSION_CELLS = {k: i for i, (k, _) in enumerate(CSV_COLUMNS) if k in ("session", "start", "end")}
+
+
 def open_data(c: Campaign, base_url: str, cache: Cache | None = None, site_key: str = "") -> dict[str, bytes]:
     """The campaign's activities.json and .csv. ``cache``: each activity's JSON line and CSV rows
     are taken from it when its file is unchanged (``site_key``: see SiteBuild)."""
@@ -128,10 +132,15 @@ def _activity_lines(a: Activity, base_url: str) -> tuple[bytes, bytes]:
     r = activity_record(a, base_url)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    # the cells all its rows share, made once (a weekly activity has dozens of rows); then each
+    # session's number, start and end
+    row = csv_row([None if k in _SESSION_CELLS else "、".join(v) if isinstance(v := r[k], list) else v
+                   for k, _ in CSV_COLUMNS])
     for n, times in enumerate(r["sessions"], 1):
-        row = {**r, **times, "session": n}
-        writer.writerow(csv_row(["、".join(v) if isinstance(v := row[k], list) else v
-                                 for k, _ in CSV_COLUMNS]))
+        row[_SESSION_CELLS["session"]] = n
+        row[_SESSION_CELLS["start"]] = csv_cell(times["start"])
+        row[_SESSION_CELLS["end"]] = csv_cell(times["end"])
+        writer.writerow(row)
     return _dump(r).encode(), out.getvalue().encode()
 
 
