@@ -20,6 +20,7 @@ from generator.commands.cli import build_site
 from generator.outputs import feeds as feed_module
 from generator.outputs.build import SiteBuild
 from generator.outputs.pages import Renderer
+from generator.validate import read_site
 
 pytest_plugins = ["site_fixtures"]
 
@@ -438,3 +439,32 @@ def test_kepu_check_of_one_file_with_the_cache_says_what_it_says_without(
     assert len(read) > 10
     assert check() == without
     assert read == [str(named)]
+
+
+def test_a_file_that_cannot_be_hashed_is_read_and_left_out_of_the_cache(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A file with no cache entry is hashed where it is read (validate._read_cached). Should that
+    read fail (the file changed under the build), the file is still read and checked the careful
+    way, and only left out of the cache: the next build reads it again."""
+    shutil.rmtree(repo / ".cache")
+    victim = an_activity(repo)
+    real = Path.read_bytes
+
+    def flaky(self: Path) -> bytes:
+        if self.name == victim.name and self.parent == victim.parent:
+            raise OSError(5, "Input/output error")
+        return real(self)
+
+    def victims(cached: bool) -> list[str]:
+        cache = Cache.open(repo / ".cache" / "kepu", print) if cached else None
+        site, problems = read_site(repo, cache=cache)
+        assert not problems.errors
+        return [a.source_key for c in site.campaigns for a in c.activities
+                if Path(a.pos.path).parts[-2:] == victim.parts[-2:]]
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", flaky)
+        rebuild_both(repo, tmp_path, "unhashed")
+        assert victims(cached=True) == [""], "a file whose bytes were not hashed got a content key"
+    assert victims(cached=True)[0], "the file was not hashed and cached on the next build"
