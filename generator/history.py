@@ -60,10 +60,6 @@ class Shown(NamedTuple):
         return (("label", None), ("category", self.category), ("district", self.district),
                 ("audiences", self.audiences))
 
-    def text(self, campaign: dict[str, Any], brands: dict[str, Any]) -> tuple[Any, ...]:
-        """What the event shows from one version of campaign.yml and brands.yml (raw YAML)."""
-        return tuple(shown_part(kind, value, campaign, brands) for kind, value in self.parts())
-
 
 def shown_part(kind: str, value: Any, campaign: dict[str, Any], brands: dict[str, Any]) -> Any:
     """One part of what an event shows from one version of campaign.yml and brands.yml."""

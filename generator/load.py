@@ -368,6 +368,12 @@ def _real_folder(folder: str) -> Path:
     return Path(folder).resolve()
 
 
+def forget_folders() -> None:
+    """Resolve folders anew from here on: each read of the repository starts with this, so that
+    a long-lived process (kepu serve) sees a folder that became a link since its last read."""
+    _real_folder.cache_clear()
+
+
 def _resolved(file: Path) -> Path:
     """``file`` with links resolved (Path.resolve), the folder part from _real_folder."""
     try:

@@ -23,7 +23,7 @@ from . import branding
 from .cache import Cache, Record, Table, file_key
 from .cache import key as content_key
 from .convert import INVALID, SLUG_RE, Converter, slug_hint, suggest
-from .load import MAX_BYTES, read_yaml
+from .load import MAX_BYTES, forget_folders, read_yaml
 from .model import DEFAULT_AUDIENCES, Activity, Brand, Campaign, Category, CategorySpec, Lean, Site
 from .parallel import fork_map
 from .problems import Pos, Problem, Problems
@@ -98,6 +98,7 @@ def read_site(
     files, only what the rules spanning files need of the others (model.Lean), and the
     campaign's ``activities`` are those records."""
     problems = Problems()
+    forget_folders()
     cdir = root / "campaigns"
     dirs = sorted(p for p in cdir.iterdir() if p.is_dir()) if cdir.is_dir() else []
     brands: dict[str, Brand] = {}
@@ -358,10 +359,8 @@ def _read_cached(
         for the second read)."""
         hashed = None
         if i in unhashed:
-            try:
+            with contextlib.suppress(OSError):  # read_one reports it
                 hashed = content_key(files[i].read_bytes())
-            except OSError:  # read_one reports it
-                hashed = None
         return read_one(files[i]), hashed
 
     fresh = fork_map(read_hashed, todo, parallel=parallel, min_items=1000)
