@@ -74,6 +74,8 @@ REFUSALS = {
     "special-file": "不是普通文件的 YAML 文件：命名管道（FIFO）、设备、套接字，以及指向它们的符号链接"
     "（如指向 `/dev/zero`）。",
     "symlink-outside": "指向仓库以外的符号链接（活动文件、campaign.yml、brands.yml）；指向仓库以内的可以。",
+    "symlink-folder": "指向文件夹的符号链接（如 activities 里的辖区文件夹）：里面的活动文件不会读取，"
+    "请把文件夹本身放进仓库。",
     "too-big": "超过 1 MB 的 YAML 文件。",
     "alias": "YAML 的锚点引用、别名（`*名称`）和合并键 `<<`。",
     "encoding": "不是 UTF-8 编码的文件（如 GBK）。",
@@ -224,7 +226,8 @@ def _no_collection() -> Iterator[None]:
 def _names_under(folder: str) -> list[str]:
     """The path under ``folder`` of everything there that is not a folder, in Path.parts order:
     each folder's entries sorted by name, a subfolder's files in its place. A link to a folder
-    is neither listed nor entered (as os.walk, and rglob + not is_dir(), do). Strings, not
+    is listed but not entered, so that read_activity reports it rather than its activities
+    going missing without a word. Strings, not
     Paths: a national campaign has 200,000 files, and a Path costs microseconds to make."""
     out: list[str] = []
 
@@ -239,9 +242,9 @@ def _names_under(folder: str) -> list[str]:
                 is_dir = e.is_dir()
             except OSError:
                 is_dir = False
-            if not is_dir:
+            if not is_dir or e.is_symlink():  # a link to a folder is listed, to be reported
                 out.append(prefix + e.name)
-            elif not e.is_symlink():
+            else:
                 walk(e.path, f"{prefix}{e.name}/")
 
     walk(str(folder), "")
@@ -542,6 +545,10 @@ def read_activity(
 ) -> Activity | None:
     shown = display(path)
     rel = path.relative_to(adir)
+    if path.is_symlink() and path.is_dir():  # not entered: its activities would come from elsewhere
+        problems.error(Pos(shown), "这是指向文件夹的符号链接，里面的活动文件不会读取："
+                                   "请把文件夹本身放进仓库，不要用链接")
+        return None
     if path.suffix not in YAML_EXTS:
         if path.name.startswith(".") or path.suffix.lower() in (".md", ".txt"):
             return None

@@ -100,6 +100,18 @@ def link_outside(which: str) -> Setup:
     return setup
 
 
+def link_district_folder(repo: Repo) -> tuple[str, int | None]:
+    """A district folder replaced by a link to a folder (here inside the repository): not
+    entered, and reported, instead of its activities going missing without a word."""
+    repo.baseline()
+    folder = (repo.root / ACT).parent
+    moved = repo.root / "shared" / folder.name
+    moved.parent.mkdir()
+    folder.rename(moved)
+    folder.symlink_to(Path("..", "..", "..", "shared", folder.name))
+    return str(Path(ACT).parent), None
+
+
 def whole_file(text: str | bytes) -> Setup:
     def setup(repo: Repo) -> tuple[str, int | None]:
         repo.campaign()
@@ -344,6 +356,7 @@ CASES: list[tuple[str, str, Setup, tuple[str, ...], bool]] = [
     case("symlink-outside", "activity", link_outside("activity"), "仓库以外"),
     case("symlink-outside", "campaign", link_outside("campaign"), "仓库以外"),
     case("symlink-outside", "brands", link_outside("brands"), "仓库以外"),
+    case("symlink-folder", "district", link_district_folder, "指向文件夹的符号链接"),
     # refusals older than issue 11, listed in the guide too
     case(
         "too-big",
