@@ -1245,7 +1245,10 @@ def test_github_format_clean(repo: Repo) -> None:
 
 
 def _kepu(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    # buffered as on a user's machine (this one may set PYTHONUNBUFFERED): output must survive
+    # the os._exit that `kepu` leaves by (commands/cli.run)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONIOENCODING"] = "utf-8"
     return subprocess.run(
         [str(KEPU), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=60
     )
@@ -1271,6 +1274,16 @@ def test_subprocess_check_ok_and_hostile(repo: Repo) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.count(": 错误: ") == 3, proc.stdout
+
+
+def test_subprocess_output_is_whole(repo: Repo) -> None:
+    """`kepu` leaves by os._exit (commands/cli.run): what it printed into a pipe, which Python
+    buffers, must still arrive whole, and the exit code stay main's."""
+    proc = _kepu("schema", "activity", cwd=repo.root)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["properties"]["title"], proc.stdout[-200:]
+    proc = _kepu("no-such-command", cwd=repo.root)
+    assert proc.returncode == 2 and "no-such-command" in proc.stderr
 
 
 # ---- kepu schema -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -316,5 +317,22 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
+def run() -> None:
+    """The `kepu` command: ``main``, then an exit that skips the interpreter's teardown. Freeing
+    a large campaign's model object by object took 1 s at 30,000 activities and about 7 s at
+    200,000, after the site was already in place; the process ends anyway, so its memory goes
+    back to the system in one step. Nothing is left to do at that point: the site was moved in,
+    the cache saved, every file closed; output is flushed here and logging shut down as the
+    normal exit would. An exception still takes the normal way out, with its traceback."""
+    import logging
+
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader that went away (`kepu check | head`)
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
