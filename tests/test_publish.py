@@ -137,3 +137,36 @@ def test_full_disk_gets_a_message(repo: Path, tmp_path: Path) -> None:
         assert r.returncode == 1, r.stderr
         assert "磁盘已满" in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert not (mnt / "site").exists()
+
+
+def test_the_old_site_is_listed_the_same_by_its_own_process(tmp_path: Path) -> None:
+    """`kepu build` lists the old site in a process of its own (commands/oldsite.py) while it
+    builds: the listing must be the in-process walk's, whatever the names (one that is not UTF-8,
+    one with a newline), and anything but files and folders must say "not a site to build over"."""
+    from generator.commands import oldsite
+
+    site = tmp_path / "site"
+    (site / "a" / "活动 一").mkdir(parents=True)
+    (site / "a" / "活动 一" / "index.html").write_text("x")
+    (site / "empty").mkdir()
+    (site / "line\nbreak.ics").write_text("x")
+    os.close(os.open(os.fsencode(site) + b"/\xff\xfe.html", os.O_CREAT | os.O_WRONLY))
+    listing = tmp_path / "listing"
+
+    def script() -> int:
+        return subprocess.run([sys.executable, "-I", oldsite.__file__, str(site), str(listing)],
+                              timeout=60).returncode
+
+    assert script() == 0
+    files, folders = oldsite.read_listing(listing.read_bytes())
+    found = oldsite.walk(str(site))
+    assert found is not None
+    assert sorted(files) == sorted(found[0]) and sorted(folders) == sorted(found[1])
+    assert {"a/活动 一/index.html", "line\nbreak.ics", os.fsdecode(b"\xff\xfe.html")} == set(files)
+    assert {"a", "a/活动 一", "empty"} == set(folders)
+    assert all((site / f).is_file() for f in files)
+    os.mkfifo(site / "empty" / "pipe")
+    assert script() == oldsite.ODD and oldsite.walk(str(site)) is None
+    os.unlink(site / "empty" / "pipe")
+    (site / "a" / "link").symlink_to(tmp_path)
+    assert script() == oldsite.ODD and oldsite.walk(str(site)) is None

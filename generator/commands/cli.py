@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -21,8 +21,11 @@ from ..repo import find_root
 from ..validate import read_site
 from .changes import add_changes
 from .init import add_init
-from .publish import merge_in, previous_site, refuse_output, swap_in, turn
+from .publish import PreviousListing, merge_in, refuse_output, swap_in, turn
 from .staff import add_commands
+
+if TYPE_CHECKING:
+    from ..mkdocs.plugin import Rebuild
 
 
 def report(problems: Problems, fmt: str = "text", out=None) -> None:
@@ -119,14 +122,8 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
     without the content cache (the plugin's cache_dir) and writes the whole site, as a first
     build would."""
     import logging
-    import shutil
-    import tempfile
 
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
-
-    from ..mkdocs.plugin import Rebuild
 
     out = out.absolute()
     refusal = refuse_output(root, out)
@@ -136,29 +133,17 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(message)s")
     try:
         with turn(out):
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+            # the old site is listed by a process of its own while the build runs
+            listing = PreviousListing(out) if cache else None
             try:
-                config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
-                previous = previous_site(out) if cache else None
-                rebuild = Rebuild(out, previous is not None)
-                if "kepu" in config.plugins:
-                    plugin = config.plugins["kepu"]
-                    if not cache:
-                        plugin.config.cache_dir = ""
-                    plugin.rebuild = rebuild  # type: ignore[attr-defined]
-                else:
-                    previous = None
-                build(config)
-                if previous is not None:
-                    merge_in(tmp, out, previous)
-                else:
-                    swap_in(tmp, out)
-                rebuild.in_place()
+                rebuild = _build_into(root, out, listing, cache=cache)
             except (MkDocsException, SystemExit) as err:
                 print(f"错误: {err}\n网站没有更新。", file=sys.stderr)
                 return False
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                if listing is not None:
+                    listing.close()
+            rebuild.in_place()
     except OSError as err:  # full disk, read-only or missing permission: the old site stays
         where = err.filename or out.parent
         reason = {errno.ENOSPC: "磁盘已满", errno.EROFS: "文件夹只读", errno.EACCES: "没有写入权限",
@@ -166,6 +151,42 @@ def build_site(root: Path, out: Path, quiet: bool = False, *, cache: bool = True
         print(f"错误: 无法写入 {where}：{reason}。原来的网站没有改动。", file=sys.stderr)
         return False
     return True
+
+
+def _build_into(root: Path, out: Path, listing: PreviousListing | None, *, cache: bool) -> Rebuild:
+    """One MkDocs build in a folder beside ``out``, moved into place when complete: over the old
+    site when ``listing`` says there is one (only what changed is written, then
+    publish.merge_in), else whole (publish.swap_in)."""
+    import shutil
+    import tempfile
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from ..mkdocs.plugin import Rebuild
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    try:
+        config = load_config(config_file=str(_mkdocs_config(root)), site_dir=str(tmp))
+        rebuild = Rebuild(out, listing is not None and listing.over and "kepu" in config.plugins)
+        if "kepu" in config.plugins:
+            plugin = config.plugins["kepu"]
+            if not cache:
+                plugin.config.cache_dir = ""
+            plugin.rebuild = rebuild  # type: ignore[attr-defined]
+        build(config)
+        if not rebuild.over_previous:
+            swap_in(tmp, out)
+            return rebuild
+        previous = listing.result() if listing is not None else None
+        if previous is None:
+            # the walk found a link (or what else no site holds) in the old site: it is not
+            # built over; the whole site is made again and swapped in
+            return _build_into(root, out, None, cache=cache)
+        merge_in(tmp, out, previous)
+        return rebuild
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -16,12 +16,16 @@ import fcntl
 import filecmp
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..cache import code_version
 from ..outputs.site import KEPT
+from . import oldsite
 
 MARKER = ".kepu-site"  # written into every site: a folder with it is a previous site
 SOURCES = ("campaigns", "content", "site_theme", "generator", "tests", ".git")
@@ -81,34 +85,68 @@ class PreviousSite:
     folders: list[str]
 
 
+def _over(out: Path) -> bool:
+    """Whether ``out`` is a site this version of the program wrote (its marker says so)."""
+    try:
+        return not out.is_symlink() and (out / MARKER).read_text(encoding="utf-8") == marker_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def previous_site(out: Path) -> PreviousSite | None:
     """``out``'s files when it is a whole site this version of the program wrote, with nothing in
     it but files and folders (a rebuild may then write only what changed and merge_in the rest);
     else None, and the build writes a whole new site. A link in the folder (which a rebuild would
     write through, or keep pages behind) makes it None too."""
-    try:
-        if out.is_symlink() or (out / MARKER).read_text(encoding="utf-8") != marker_text():
-            return None
-        files: list[str] = []
-        folders: list[str] = []
-        todo = [""]
-        while todo:
-            rel = todo.pop()
-            with os.scandir(out / rel) as entries:
-                for e in entries:
-                    r = f"{rel}/{e.name}" if rel else e.name
-                    if e.is_symlink():
-                        return None
-                    if e.is_dir(follow_symlinks=False):
-                        folders.append(r)
-                        todo.append(r)
-                    elif e.is_file(follow_symlinks=False):
-                        files.append(r)
-                    else:  # a FIFO, socket or device
-                        return None
-    except (OSError, UnicodeDecodeError):
-        return None
-    return PreviousSite(frozenset(files), folders)
+    found = oldsite.walk(str(out)) if _over(out) else None
+    return PreviousSite(frozenset(found[0]), found[1]) if found is not None else None
+
+
+class PreviousListing:
+    """previous_site(out), made by a process of its own (oldsite.py) while the build runs: at
+    national size the walk is seconds of waiting on the disk, and the listing is only wanted
+    when the new site is moved in. ``over``: whether ``out`` looked like a site to build over
+    (its marker); ``result()`` may still say None (a link turned up), and the caller then builds
+    the whole site again without it. ``close()`` stops the walk and removes its file."""
+
+    def __init__(self, out: Path):
+        self.over = _over(out)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._found: PreviousSite | None = None
+        self._work: Path | None = None
+        if not self.over:
+            return
+        try:
+            # named like a build's leftovers, so that turn() removes it should the build be killed
+            self._work = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-scan-", dir=out.parent))
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", oldsite.__file__, str(out), str(self._work / "listing")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:  # no second process to be had: list here, as before
+            self.close()
+            self._found = previous_site(out)
+
+    def result(self) -> PreviousSite | None:
+        if self._proc is None or self._work is None:
+            return self._found
+        try:
+            if self._proc.wait() == 0:
+                files, folders = oldsite.read_listing((self._work / "listing").read_bytes())
+                self._found = PreviousSite(frozenset(files), folders)
+        except OSError:
+            self._found = None
+        finally:
+            self.close()
+        return self._found
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
 
 
 def merge_in(new: Path, out: Path, previous: PreviousSite) -> None:
