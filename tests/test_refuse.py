@@ -471,3 +471,33 @@ def test_sessions_over_400_come_with_the_window_error(repo: Repo) -> None:
     assert res.rc == 1, res.text
     res.find(CAMP, line_of(BASE_CAMPAIGN, "window:"), "window", "366")
     assert len(res.errors) == 2, res.text
+
+
+def test_read_bytes_reads_whole_files_and_stays_bounded(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """load.read_bytes sizes its read by the file (one byte over): a file of exactly the limit is
+    read whole, one byte more is refused, and a file that grew after it was measured is still
+    read whole up to the limit and refused beyond it."""
+    from generator import load
+
+    exact = tmp_path / "exact.yml"
+    exact.write_bytes(b"a" * load.MAX_BYTES)
+    assert load.read_bytes(exact, "exact.yml") == b"a" * load.MAX_BYTES
+    over = tmp_path / "over.yml"
+    over.write_bytes(b"a" * (load.MAX_BYTES + 1))
+    with pytest.raises(load.LoadError, match="1 MB"):
+        load.read_bytes(over, "over.yml")
+    grown = tmp_path / "grown.yml"
+    grown.write_bytes(b"title: x\n" * 500)
+    real_fstat = os.fstat
+
+    def measured_small(fd: int) -> os.stat_result:  # as if the file was 10 bytes when measured
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))
+
+    monkeypatch.setattr(load.os, "fstat", measured_small)
+    assert load.read_bytes(grown, "grown.yml") == b"title: x\n" * 500
+    small = os.stat_result((0o100644, 0, 0, 1, 0, 0, 10, 0, 0, 0))
+    monkeypatch.setattr(Path, "stat", lambda self, **_: small)
+    with pytest.raises(load.LoadError, match="1 MB"):
+        load.read_bytes(over, "over.yml")
