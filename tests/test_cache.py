@@ -165,6 +165,28 @@ def test_damaged_cache_is_noticed_ignored_and_remade(repo: Path, tmp_path: Path,
     assert "已损坏" not in caplog.text, "the damaged entries were not remade"
 
 
+@pytest.mark.parametrize("options", ["size=96k", "ro"])
+def test_a_cache_that_cannot_be_written_is_said_and_the_build_goes_on(
+        repo: Path, tmp_path: Path, caplog, options: str):
+    """The cache on a full disk (a tmpfs that fills part way through the build) or a read-only
+    one: the build still succeeds, says once that the cache is not written, and is the same as
+    a build without the cache."""
+    cache = repo / ".cache"
+    shutil.rmtree(cache)
+    cache.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(cache)],
+                      capture_output=True).returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here")
+    try:
+        set_top_level(an_activity(repo), "title", "缓存写不进去")
+        rebuild_both(repo, tmp_path, f"unwritable-{options}")
+        said = [r.getMessage() for r in caplog.records if "缓存" in r.getMessage()]
+        assert said and all(("无法写入" in m or "无法使用" in m) for m in said), said
+        assert len(said) <= 4, f"said per file instead of once: {said[:5]}"
+    finally:
+        subprocess.run(["umount", str(cache)], check=False)
+
+
 def test_a_cache_of_another_version_is_not_used(repo: Path, tmp_path: Path, caplog):
     base = repo / ".cache" / "kepu"
     (current,) = [p for p in base.iterdir() if p.is_dir()]
