@@ -491,10 +491,8 @@ class Renderer:
     def campaign_page(self, c: Campaign) -> str:
         """The whole programme by day; a large campaign lists its city-level activities and
         sends visitors to their district's page (a 5 MB page helps nobody on a phone)."""
-        days = self.listing_days(c.activities)
         full = len(c.activities) <= self.options.listing_limit
-        if not full:
-            days = self.listing_days([a for a in c.activities if a.level == "city"])
+        days = self.listing_days(c.activities if full else [a for a in c.activities if a.level == "city"])
         return self._listing_page(
             "campaign.html", **self.common(c, 1), days=days, feed=url_of.campaign_feed(c), full=full,
             counts={d: len(v) for d, v in self.grouped(c).items()},
