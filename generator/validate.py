@@ -348,7 +348,7 @@ def _read_cached(
             del stamps[i]
             todo.append(i)
             continue
-        if entry is not None and entry[1] == content[i] and entry[2] == holds:
+        if entry[1] == content[i] and entry[2] == holds:
             table.put(k, (sig, content[i], holds, entry[3]))
             results[i] = entry[3]
             continue
