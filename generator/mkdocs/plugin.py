@@ -172,6 +172,11 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             site, problems = read_site(root, parallel=options.parallel, cache=cache)
             check_paths(site.campaigns, root, problems)
         finally:
+            # The model lives until the build ends: kept from the cyclic collector, which would
+            # otherwise walk it again and again (at national size millions of objects per full
+            # collection, the first one due as soon as collections resume). Thawed when the
+            # build ends or fails (on_post_build, on_build_error), so `kepu serve` can free it.
+            gc.freeze()
             gc.enable()
         read_time = time.perf_counter() - start
         for p in problems.sorted():
@@ -190,10 +195,7 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         self.build = SiteBuild(site, config.site_url, root, options, cache)
         self.shells = Shells(self.build.shell_folders())
         self.build.timings["read"] = read_time
-        # The model lives until the build ends: keep the cyclic collector from walking it again
-        # and again (at national size that is millions of objects per full collection). Thawed
-        # when the build ends, so `kepu serve` can free the previous build's model.
-        gc.freeze()
+        gc.freeze()  # and what SiteBuild made of it
         config.nav = _escape_nav(self.build.nav(config.nav))
         self._mkdocs_started = time.perf_counter()
         return config

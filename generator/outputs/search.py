@@ -18,9 +18,10 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ..cache import Cache, Packs, Table, key
-from ..model import Site
+from ..model import Activity, Site
 from ..parallel import fork_map
 from . import site as url
 from .options import Writer
@@ -116,19 +117,34 @@ class Doc:
 
 
 def documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | int]]]:
-    docs, breaks, _ = _documents(site)
-    return docs, breaks
+    found = _documents(site)
+    return found.docs, found.breaks
 
 
-def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | int]], list[str]]:
-    """(doc, title, body text) in result order, and the breakpoints the reader splits them by.
+# What the cache keeps of an activity's document: (terms joined by _SEP, end of its last
+# session, Doc fields). With it a rebuild neither words the activity's dates again nor
+# tokenises its text: at 30,000 activities that was most of a one-edit rebuild's index.
+_Entry = tuple[str, datetime, tuple[str, ...]]
+
+
+class _Found(NamedTuple):
+    docs: list[tuple[Doc, str, str]]  # (doc, title, body text) in result order
+    breaks: list[list[str | int]]  # where the reader splits them by day (see _documents)
+    keys: list[str]  # each document's cache key, "" for pages (whose terms are never cached)
+    known: list[str | None]  # its terms where the cache has them
+    ends: list[datetime]  # the end of each activity's last session (activities come first)
+
+
+def _documents(site: Site, cached: Callable[[Activity], tuple[str, _Entry | None]] | None = None) -> _Found:
+    """Every document to search (``cached``: an activity's cache key and entry, when it has one;
+    the body text of an activity found there is not made, since its terms are known).
 
     Activities come first, sorted by the end of their last session; then campaigns (newest first)
     and the district pages that list at least one activity. Which activities are still to come
     depends on the visitor's day, not the build's: ``breaks`` holds [day, first id whose last
     session ends on or after that day], so the reader puts upcoming ids ascending (soonest
     first) and ended ones descending (most recent first) without downloading anything more."""
-    acts: list[tuple[datetime, Doc, str, str]] = []
+    acts: list[tuple[datetime, Doc, str, str, str, str | None]] = []
     pages: list[tuple[Doc, str, str]] = []
     for c in sorted(site.published(), key=lambda c: c.span.start, reverse=True):
         span = f"{short_day(c.period.start)}–{short_day(c.period.end)}"
@@ -141,6 +157,11 @@ def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | 
                 doc = Doc(url.district_page(c, d), f"{name}活动安排", span, name, c.label, "district")
                 pages.append((doc, f"{name}活动安排 {c.title}", ""))
         for a in c.activities:
+            k, hit = cached(a) if cached is not None else ("", None)
+            if hit is not None:
+                terms, end, fields = hit
+                acts.append((end, Doc(*fields), a.title, "", k, terms))
+                continue
             cat = c.category_list.get(a.category)
             where = a.venue.name if a.venue else "线上"
             body = " ".join([
@@ -151,7 +172,7 @@ def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | 
             ])
             doc = Doc(url.activity_page(a), a.title, when_text(a),
                       f"{c.districts[a.district]} · {where}", c.label, a.status)
-            acts.append((sessions(a)[-1][1], doc, a.title, body, a.source_key))
+            acts.append((sessions(a)[-1][1], doc, a.title, body, k, None))
     acts.sort(key=lambda t: (t[0], t[1].url))
     breaks: list[list[str | int]] = []
     for i, (end, *_) in enumerate(acts):
@@ -159,9 +180,9 @@ def _documents(site: Site) -> tuple[list[tuple[Doc, str, str]], list[list[str | 
         day = (end - timedelta(minutes=1)).date().isoformat()
         if not breaks or breaks[-1][0] < day:
             breaks.append([day, i])
-    # the source keys (cache.py) of the documents, "" for pages, whose terms are never cached
-    keys = [k for *_, k in acts] + [""] * len(pages)
-    return [(d, t, b) for _, d, t, b, _ in acts] + pages, breaks, keys
+    return _Found([(d, t, b) for _, d, t, b, _, _ in acts] + pages, breaks,
+                  [t[4] for t in acts] + [""] * len(pages), [t[5] for t in acts] + [None] * len(pages),
+                  [t[0] for t in acts])
 
 
 def _terms(doc: tuple[Doc, str, str]) -> set[str]:
@@ -244,27 +265,35 @@ def build_index(site: Site, *, parallel: bool = True, cache: Cache | None = None
     a few activities the index is the last one patched (_patch): only the shards their terms
     are in change. ``out``: the files are written there (and kept when it holds them already),
     and none are returned."""
-    docs, breaks, sources = _documents(site)
-    n_acts = sum(1 for d, _, _ in docs if d.status not in ("campaign", "district"))
     if cache is None:
-        files = _full_index(docs, breaks, None, n_acts, parallel)[0]
+        found = _documents(site)
+        files = _full_index(found.docs, found.breaks, None, len(found.ends), parallel)[0]
         return _emit(files, {}, out, None)
     table = cache.table("search")
     packs = cache.packs("search-files")
-    keys = [key(site_key, "search", k) if k else "" for k in sources]
-    known: list[str | None] = [table.get(k) if k else None for k in keys]
+
+    def cached(a: Activity) -> tuple[str, _Entry | None]:
+        if not a.source_key:
+            return "", None
+        k = key(site_key, "search", a.source_key)
+        entry = table.get(k)
+        return k, entry if isinstance(entry, tuple) else None
+
+    docs, breaks, keys, known, ends = _documents(site, cached)
+    n_acts = len(ends)
     todo = [i for i, k in enumerate(keys) if k and known[i] is None]
     for i, terms in zip(todo, fork_map(lambda i: _SEP.join(sorted(_terms(docs[i]))), todo,
                                        parallel=parallel, min_items=4000), strict=True):
         known[i] = terms
-    for k, terms in zip(keys, known, strict=True):
-        if k:
-            table.put(k, terms)
+    for i, end in enumerate(ends):  # activities come first
+        if keys[i]:
+            d = docs[i][0]
+            table.put(keys[i], (known[i], end, (d.url, d.title, d.when, d.where, d.label, d.status)))
     # pages have no source key: their text stands for them
     doc_keys = [k or key(repr(docs[i])) for i, k in enumerate(keys)]
     state_key = key(site_key, "search-index")
     last = table.get(state_key)
-    patched = _patch(last, docs, breaks, doc_keys, known, table.get, packs.get, n_acts) \
+    patched = _patch(last, docs, breaks, doc_keys, known, _terms_of(table), packs.get, n_acts) \
         if isinstance(last, _Index) else None
     if patched is not None:
         try:
@@ -273,6 +302,14 @@ def build_index(site: Site, *, parallel: bool = True, cache: Cache | None = None
             pass  # a pack damaged since it was listed: the whole index is made again
     whole = _full_index(docs, breaks, known, n_acts, parallel)
     return _store(whole, None, doc_keys, table, state_key, packs, out)
+
+
+def _terms_of(table: Table) -> Callable[[str], str | None]:
+    """The terms of a document as the cache has them (see _Entry), by its key."""
+    def terms(k: str) -> str | None:
+        entry = table.get(k)
+        return entry[0] if isinstance(entry, tuple) else None
+    return terms
 
 
 def _store(made_index: tuple[dict[str, bytes | None], list[str], int, int], last: _Index | None,
