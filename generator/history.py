@@ -165,7 +165,10 @@ class History:
             seq, last = (known.commits if known is not None else 0), _mtime(Path(self.root, key))
         if known is None or shown is None:
             return seq, last  # a new file shows the campaign as it is now: nothing to count
-        bumps = self.bumps(key.split("/activities/", 1)[0], shown)
+        folder = key.split("/activities/", 1)[0]
+        if len(self.versions.get(folder, ())) < 2:  # campaign.yml never changed: nothing to count
+            return seq, last
+        bumps = self.bumps(folder, shown)
         # changes after the activity's first commit; one in the same commit is its first text
         later = len(bumps) - bisect.bisect_right(bumps, known.first)
         return (seq + later, max(last, bumps[-1])) if later else (seq, last)

@@ -296,11 +296,12 @@ class KepuPlugin(BasePlugin[KepuConfig]):
         # set by `kepu build` (commands/cli.build_site), which moves in only what was written
         rebuild: Rebuild | None = getattr(self, "rebuild", None)
         previous = rebuild.target if rebuild is not None and rebuild.over_previous else None
-        # which key made each file of the site, kept in the cache per site folder
-        made = (self.build.cache.table(f"site-{key(str(rebuild.target))[:16]}")
+        # which key made each file of the site (rel → key, size), kept in the cache per site
+        # folder: one record, read and written whole, since a rebuild lists every file again
+        made = (self.build.cache.record(f"site-{key(str(rebuild.target))[:16]}")
                 if self.build.cache is not None and rebuild is not None else None)
-        known = ({rel: (k, size) for rel, k, size in made.old.values()}
-                 if made is not None and previous is not None else {})
+        listed = made.load() if made is not None and previous is not None else None
+        known = listed[1] if listed is not None and isinstance(listed[1], dict) else {}
         out = SiteWriter(site_dir, previous, tuple(f".{k}" for k in compress), known)
         with self.build.timed("pages"):
             self.shells.write_all(self.build, out)
@@ -317,11 +318,9 @@ class KepuPlugin(BasePlugin[KepuConfig]):
             out.write(rel, data)
         now = out.made_now()
         if made is not None and rebuild is not None:
-            for rel, entry in now.items():
-                made.put(key(rel), (rel, *entry))
             # saved once the new site is in place, never before: if the build fails from here,
             # the list still describes the site that stays
-            rebuild.in_place = made.save
+            rebuild.in_place = lambda: made.save(now)
         if self.build.cache is not None:  # the tables of deleted campaigns go
             self.build.cache.forget_other_tables()
         if compress:

@@ -110,7 +110,7 @@ class Shells:
 
         build.make_pages(
             lambda page, k: out.write(page.path, self.text(page).encode(), file_key(page.folder, k)),
-            lambda job: out.reuse(job.path, file_key(job.folder, job.key)),
+            lambda jobs: out.reuse_many([(job.path, file_key(job.folder, job.key)) for job in jobs]),
         )
 
 
@@ -150,19 +150,43 @@ class SiteWriter:
         out.write_bytes(data)
 
     def reuse(self, rel: str, key: str | None) -> bool:
-        """Keep ``rel`` if the previous build made it from ``key`` and it is still whole."""
-        entry = self.made.get(rel) if self.previous is not None and key is not None else None
-        if entry is None or entry[0] != key:
-            return False
-        assert self.previous is not None and key is not None
-        try:
-            st = os.lstat(self._old + rel)
-        except OSError:
-            return False
-        if not stat.S_ISREG(st.st_mode) or st.st_size != entry[1] or not self._keep(rel):
-            return False
-        self._note(MADE, rel, key, str(entry[1]))
-        return True
+        """Keep ``rel`` if the previous build made it from ``key`` and it is still whole (with
+        its precompressed copies, if the site has them)."""
+        return self.reuse_many([(rel, key)])[0]
+
+    def reuse_many(self, files: list[tuple[str, str | None]]) -> list[bool]:
+        """``reuse`` for each (rel, key) of ``files``, with the notes written in one go: after a
+        one-file edit nearly every page and one-event feed is kept, and at that count the calls
+        and writes per file cost more than the checks."""
+        if self.previous is None:
+            return [False] * len(files)
+        made, old, lstat, is_reg = self.made, self._old, os.lstat, stat.S_ISREG
+        copies = self.copies
+        kept: list[str] = []
+        listed: list[str] = []
+        result: list[bool] = []
+        for rel, k in files:
+            entry = made.get(rel)
+            ok = False
+            if entry is not None and k is not None and entry[0] == k:
+                try:
+                    st = lstat(old + rel)
+                    ok = is_reg(st.st_mode) and st.st_size == entry[1]
+                except OSError:
+                    pass
+                if ok and copies and os.path.splitext(rel)[1] in PRECOMPRESS_SUFFIXES:
+                    extra = [rel + c for c in copies]
+                    ok = all(os.path.isfile(old + c) for c in extra)
+                    if ok:
+                        kept += extra
+                if ok:
+                    kept.append(rel)
+                    listed += (rel, k, str(entry[1]))
+            result.append(ok)
+        if kept:
+            self._note(KEPT, *kept)
+            self._note(MADE, *listed)
+        return result
 
     def made_now(self) -> dict[str, tuple[str, int]]:
         """The files of this build written with a key, or kept by it (rel → key, size), from
@@ -208,7 +232,9 @@ class SiteWriter:
         if fd is None:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
             fd = self._lists[kind] = os.open(self.stage / f"{kind}{self._pid}", flags, 0o644)
-        os.write(fd, "".join(f"{f}\0" for f in fields).encode())
+        data = memoryview("".join(f"{f}\0" for f in fields).encode())
+        while data:  # a write may take less than it is given
+            data = data[os.write(fd, data):]
 
 
 def sitemap(mkdocs_xml: str, base_url: str, pages: list[tuple[str, str]]) -> tuple[bytes, bytes]:

@@ -266,14 +266,15 @@ class SiteBuild:
         return page
 
     def make_pages(self, write: Callable[[FilledPage, str | None], None],
-                   reuse: Callable[[PageJob], bool] | None = None) -> None:
+                   reuse: Callable[[list[PageJob]], list[bool]] | None = None) -> None:
         """Make every activity and district page and hand it with its key to ``write``, on every
         core when the build allows it, in batches: each batch stores the pages it made in one
         pack. A page ``reuse`` says is already written is not made at all."""
         every = self.filled_pages()
         # asked here, not in the workers: after a one-file edit nearly every page is kept, and
         # forking to ask costs more than asking
-        jobs = [job for job in every if not reuse(job)] if reuse is not None else every
+        jobs = ([job for job, kept in zip(every, reuse(every), strict=True) if not kept]
+                if reuse is not None else every)
         batches = max(1, (os.cpu_count() or 1) * 4)
         size = -(-len(jobs) // batches) or 1
         chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]

@@ -513,9 +513,12 @@ def iter_feeds(
         # one-file edit that is nearly all of them, and forking to fetch them costs more
         slots: list[_Built | None] = [None] * len(c.activities)
         todo: list[int] = []
-        for i, (a, k) in enumerate(zip(c.activities, keys, strict=True)):
-            data = table.get(k) if table is not None and k is not None else None
-            if data is not None and out is not None and out.reuse(layout.activity_feed(a), key(k, "own")):
+        found = [table.get(k) if table is not None and k is not None else None for k in keys]
+        kept = out.reuse_many([(layout.activity_feed(a), key(k, "own") if data is not None else None)
+                               for a, k, data in zip(c.activities, keys, found, strict=True)]) \
+            if out is not None else [False] * len(keys)
+        for i, (a, data, is_kept) in enumerate(zip(c.activities, found, kept, strict=True)):
+            if is_kept:
                 slots[i] = _event(a, ctx, data)
             else:
                 todo.append(i)
