@@ -378,6 +378,28 @@ def test_an_edit_patches_the_search_index(repo: Path, tmp_path: Path, monkeypatc
     assert len(whole) == 2
 
 
+def test_an_edit_words_only_its_own_search_document_again(repo: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    """The cache keeps each activity's search document with its terms: a rebuild after one edit
+    makes that one document again, and takes every other from the cache (the same bytes as a
+    build without it, which makes them all)."""
+    from generator.outputs import search
+
+    worded: list[str] = []
+    real = search.when_text
+    monkeypatch.setattr(search, "when_text", lambda a: worded.append(a.title) or real(a))
+    victim = an_activity(repo)
+    set_top_level(victim, "title", "新题目的活动")
+    assert build_site(repo, tmp_path / "first", quiet=True)
+    assert worded == ["新题目的活动"]
+    worded.clear()
+    cold = tmp_path / "words-cold"
+    assert build_site(repo, cold, quiet=True, cache=False)
+    pages = list(cold.glob("*/activities/*/index.html"))
+    assert len(worded) == len(pages) > 1, "the uncached build should word every document"
+    assert_same(tmp_path / "first", cold)
+
+
 # -- kepu check FILE: the other files from the cache's lean record -----------------------------
 
 LEAN_CAMPAIGN = CAMPAIGNS[0]
